@@ -1,0 +1,281 @@
+/**
+ * Every error the library raises, in one place.
+ *
+ * Syscall failures are {@link SyscallError}s whose `code` is the kernel's
+ * errno name (`ECONNREFUSED`, `EPIPE`, ...). Everything else carries one of
+ * the library codes listed in {@link ERROR_CODES}; docs/errors.md is the
+ * same table for readers.
+ *
+ * This module is a leaf: it imports nothing from the library and loads
+ * without libc.
+ */
+
+import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+
+/** What kind of object an error code comes on, and what it means. */
+export interface ErrorCodeInfo {
+  /** The class of the thrown object (`TypeError`, `KeyError`, ...). */
+  readonly className: string;
+  /** The Python exception this stands in for, if any. */
+  readonly python: string;
+  /** One line: when it is raised. */
+  readonly description: string;
+}
+
+/**
+ * The library's own error codes (kernel errno names such as `EBADF` are not
+ * listed one by one: every `SyscallError` carries the errno name the kernel
+ * returned).
+ */
+export const ERROR_CODES = {
+  ERR_UNSUPPORTED_PLATFORM: {
+    className: 'Error',
+    python: '-',
+    description: 'libc was first needed on a platform other than Linux x86-64/arm64.',
+  },
+  ERR_INVALID_ARG_TYPE: {
+    className: 'TypeError',
+    python: 'TypeError',
+    description: 'An argument has the wrong type (address shape, file object, buffer, callback).',
+  },
+  ERR_INVALID_ARG_VALUE: {
+    className: 'TypeError',
+    python: 'ValueError',
+    description: 'An argument has the right type but a value the call cannot use (unknown family, malformed IP address).',
+  },
+  ERR_OUT_OF_RANGE: {
+    className: 'RangeError',
+    python: 'ValueError / OverflowError',
+    description: 'A number is outside its range: port, size, negative fd, negative timeout, unknown event bits.',
+  },
+  ERR_FD_OUT_OF_RANGE: {
+    className: 'RangeError',
+    python: 'ValueError("filedescriptor out of range in select()")',
+    description: 'select() / SelectSelector was given an fd >= FD_SETSIZE (1024); nothing was touched.',
+  },
+  ERR_EPOLL_CLOSED: {
+    className: 'Error',
+    python: 'ValueError("I/O operation on closed epoll object")',
+    description: 'A method of a closed select.epoll object was called.',
+  },
+  ERR_FD_ALREADY_REGISTERED: {
+    className: 'KeyError',
+    python: 'KeyError',
+    description: 'register() of a file descriptor that is already registered (even through another object).',
+  },
+  ERR_FD_NOT_REGISTERED: {
+    className: 'KeyError',
+    python: 'KeyError',
+    description: 'unregister()/modify()/getKey() of a file object that is not registered; poll.unregister() of an unknown fd.',
+  },
+  ERR_SELECTOR_CLOSED: {
+    className: 'Error',
+    python: "RuntimeError('Selector is closed')",
+    description: 'A selector was used after close().',
+  },
+  ETIMEDOUT: {
+    className: 'SocketTimeoutError',
+    python: 'TimeoutError / socket.timeout',
+    description: 'A socket operation did not complete within the timeout set by settimeout().',
+  },
+  ENOTFOUND: {
+    className: 'SyscallError',
+    python: 'socket.gaierror (EAI_NONAME)',
+    description: 'getaddrinfo could not resolve the host name (other EAI_* failures keep their EAI_ name as code).',
+  },
+  ERR_PROTOCOL_INVALID_HEADER: {
+    className: 'ProtocolError',
+    python: 'json.JSONDecodeError / ValueError',
+    description: 'The JSON header is not valid UTF-8 JSON, or not a JSON object.',
+  },
+  ERR_PROTOCOL_MISSING_HEADER: {
+    className: 'ProtocolError',
+    python: "ValueError('Missing required header ...')",
+    description: 'A required header (byteorder, content-length, content-type, content-encoding) is absent.',
+  },
+  ERR_PROTOCOL_INVALID_LENGTH: {
+    className: 'ProtocolError',
+    python: '- (Python accepts it)',
+    description: 'content-length is not a non-negative safe integer.',
+  },
+  ERR_PROTOCOL_TOO_LARGE: {
+    className: 'ProtocolError',
+    python: '-',
+    description: 'The header or the content is larger than the configured limit.',
+  },
+  ERR_PROTOCOL_UNKNOWN_ENCODING: {
+    className: 'ProtocolError',
+    python: 'LookupError',
+    description: 'content-encoding names an encoding the library does not know.',
+  },
+  ERR_PROTOCOL_INVALID_CONTENT: {
+    className: 'ProtocolError',
+    python: 'UnicodeDecodeError / json.JSONDecodeError',
+    description: 'text/json content is not valid text in its encoding, or not valid JSON.',
+  },
+  ERR_PROTOCOL_TRUNCATED: {
+    className: 'ProtocolError',
+    python: '-',
+    description: 'The peer closed the connection in the middle of a frame.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A library error code (see {@link ERROR_CODES}). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const systemErrors = getSystemErrorMap();
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  // EAGAIN/EWOULDBLOCK and EDEADLK/EDEADLOCK share values: keep the first.
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** The kernel name of an errno value (`111` → `'ECONNREFUSED'`), or `'E<n>'`. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** The human text of an errno value (`111` → `'connection refused'`). */
+export function errnoText(errno: number): string {
+  const entry = systemErrors.get(-errno);
+  return entry === undefined ? `unknown error ${errno}` : entry[1];
+}
+
+/** Where a failing call was pointed at, to put in the message and on the error. */
+export interface ErrorTarget {
+  address?: string;
+  port?: number;
+  path?: string;
+  hostname?: string;
+}
+
+/**
+ * A failed system call, shaped like Node's own: `code` is the errno name,
+ * `errno` the positive kernel number (as in Python's `OSError.errno` and
+ * `os.constants.errno`), `syscall` the call, message `connect ECONNREFUSED
+ * 127.0.0.1:9`. Python raises `OSError` (or a subclass such as
+ * `ConnectionRefusedError`) in the same places.
+ */
+export class SyscallError extends Error {
+  /** errno name, e.g. `'ECONNREFUSED'` (or `'ENOTFOUND'`/`'EAI_*'` for getaddrinfo). */
+  readonly code: string;
+  /** Positive errno value (for getaddrinfo failures: the negative EAI_* value). */
+  readonly errno: number;
+  /** The system call that failed. */
+  readonly syscall: string;
+  /** The kernel's description, like Python's `OSError.strerror`. */
+  readonly strerror: string;
+  /** IP address the call was about, when there was one. */
+  address?: string;
+  /** Port the call was about, when there was one. */
+  port?: number;
+  /** AF_UNIX path the call was about, when there was one. */
+  path?: string;
+  /** Host name being resolved (getaddrinfo). */
+  hostname?: string;
+
+  constructor(errno: number, syscall: string, target?: ErrorTarget, code?: string, strerror?: string) {
+    const name = code ?? errnoName(errno);
+    let where = '';
+    if (target !== undefined) {
+      if (target.hostname !== undefined) where = ` ${target.hostname}`;
+      else if (target.path !== undefined) where = ` ${target.path}`;
+      else if (target.address !== undefined) {
+        where = target.port === undefined ? ` ${target.address}` : ` ${target.address}:${target.port}`;
+      }
+    }
+    super(`${syscall} ${name}${where}`);
+    this.name = 'SyscallError';
+    this.code = name;
+    this.errno = errno;
+    this.syscall = syscall;
+    this.strerror = strerror ?? errnoText(errno);
+    if (target !== undefined) {
+      if (target.address !== undefined) this.address = target.address;
+      if (target.port !== undefined) this.port = target.port;
+      if (target.path !== undefined) this.path = target.path;
+      if (target.hostname !== undefined) this.hostname = target.hostname;
+    }
+  }
+}
+
+/**
+ * Python's `KeyError`: a file object or fd is (or is not) registered.
+ * `code` is `ERR_FD_ALREADY_REGISTERED` or `ERR_FD_NOT_REGISTERED`.
+ */
+export class KeyError extends Error {
+  readonly code: 'ERR_FD_ALREADY_REGISTERED' | 'ERR_FD_NOT_REGISTERED';
+  /** The file object (or fd) the lookup was about. */
+  readonly key: unknown;
+
+  constructor(code: 'ERR_FD_ALREADY_REGISTERED' | 'ERR_FD_NOT_REGISTERED', message: string, key: unknown) {
+    super(message);
+    this.name = 'KeyError';
+    this.code = code;
+    this.key = key;
+  }
+}
+
+/** Python's `TimeoutError` (`socket.timeout`): code `ETIMEDOUT`, message `timed out`. */
+export class SocketTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  /** The operation that timed out (`recv`, `connect`, ...). */
+  readonly syscall: string;
+
+  constructor(syscall: string) {
+    super(`${syscall} timed out`);
+    this.name = 'TimeoutError';
+    this.syscall = syscall;
+  }
+}
+
+/** Malformed input on the wire: see the `ERR_PROTOCOL_*` rows of {@link ERROR_CODES}. */
+export class ProtocolError extends Error {
+  readonly code: Extract<ErrorCode, `ERR_PROTOCOL_${string}`>;
+
+  constructor(code: Extract<ErrorCode, `ERR_PROTOCOL_${string}`>, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+}
+
+/** An `Error` with a library `code` (used for the codes whose class is plain `Error`). */
+export class CodedError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `type string (${JSON.stringify(value.length > 28 ? `${value.slice(0, 25)}...` : value)})`;
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'function') return 'a function';
+  return `type ${typeof value} (${String(value)})`;
+}
+
+/** A `TypeError` with code `ERR_INVALID_ARG_TYPE`, worded like Node's. */
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`) as TypeError & { code: string };
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+/** A `TypeError` with code `ERR_INVALID_ARG_VALUE` (Python's `ValueError`). */
+export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError {
+  const err = new TypeError(`The "${name}" argument ${reason}. Received ${describe(actual)}`) as TypeError & { code: string };
+  err.code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
+/** A `RangeError` with code `ERR_OUT_OF_RANGE` (or another range code), worded like Node's. */
+export function outOfRange(name: string, range: string, actual: unknown, code: 'ERR_OUT_OF_RANGE' | 'ERR_FD_OUT_OF_RANGE' = 'ERR_OUT_OF_RANGE'): RangeError {
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(actual)}`) as RangeError & { code: string };
+  err.code = code;
+  return err;
+}

@@ -1,0 +1,252 @@
+/**
+ * Kernel and libc constants, with their kernel names, grouped by the header
+ * that defines them. The values are those of Linux on x86-64 and arm64
+ * (both use the generic values for everything below; only struct layouts
+ * differ, see structs.ts). Pure: loads without libc.
+ */
+
+// ---- <sys/socket.h> -------------------------------------------------------
+
+/** Unspecified address family (getaddrinfo: any). */
+export const AF_UNSPEC = 0;
+/** Local (Unix-domain) sockets. */
+export const AF_UNIX = 1;
+/** Alias of AF_UNIX. */
+export const AF_LOCAL = 1;
+/** IPv4. */
+export const AF_INET = 2;
+/** IPv6. */
+export const AF_INET6 = 10;
+
+/** Reliable byte stream (TCP). */
+export const SOCK_STREAM = 1;
+/** Datagrams (UDP). */
+export const SOCK_DGRAM = 2;
+/** Raw protocol access. */
+export const SOCK_RAW = 3;
+/** Reliable datagrams. */
+export const SOCK_RDM = 4;
+/** Sequenced, reliable, connection-based datagrams. */
+export const SOCK_SEQPACKET = 5;
+/** Flag for socket()/accept4(): open non-blocking (= O_NONBLOCK). */
+export const SOCK_NONBLOCK = 0o4000;
+/** Flag for socket()/accept4(): close on exec (= O_CLOEXEC). */
+export const SOCK_CLOEXEC = 0o2000000;
+
+/** setsockopt level of socket-wide options. */
+export const SOL_SOCKET = 1;
+export const SO_DEBUG = 1;
+export const SO_REUSEADDR = 2;
+export const SO_TYPE = 3;
+export const SO_ERROR = 4;
+export const SO_DONTROUTE = 5;
+export const SO_BROADCAST = 6;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const SO_KEEPALIVE = 9;
+export const SO_OOBINLINE = 10;
+export const SO_LINGER = 13;
+export const SO_REUSEPORT = 15;
+export const SO_RCVLOWAT = 18;
+export const SO_SNDLOWAT = 19;
+export const SO_RCVTIMEO = 20;
+export const SO_SNDTIMEO = 21;
+export const SO_ACCEPTCONN = 30;
+export const SO_PROTOCOL = 38;
+export const SO_DOMAIN = 39;
+
+/** Largest listen() backlog the headers advertise (the kernel caps it at net.core.somaxconn). */
+export const SOMAXCONN = 4096;
+
+export const MSG_OOB = 0x1;
+export const MSG_PEEK = 0x2;
+export const MSG_DONTROUTE = 0x4;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_EOR = 0x80;
+export const MSG_WAITALL = 0x100;
+/** Do not raise SIGPIPE on a broken stream: report EPIPE instead. */
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_MORE = 0x8000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+// ---- <netinet/in.h> -------------------------------------------------------
+
+export const IPPROTO_IP = 0;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_RAW = 255;
+
+export const INADDR_ANY = 0x00000000;
+export const INADDR_LOOPBACK = 0x7f000001;
+export const INADDR_BROADCAST = 0xffffffff;
+
+export const IP_TOS = 1;
+export const IP_TTL = 2;
+export const IP_MULTICAST_IF = 32;
+export const IP_MULTICAST_TTL = 33;
+export const IP_MULTICAST_LOOP = 34;
+export const IP_ADD_MEMBERSHIP = 35;
+export const IP_DROP_MEMBERSHIP = 36;
+
+export const IPV6_UNICAST_HOPS = 16;
+export const IPV6_MULTICAST_IF = 17;
+export const IPV6_MULTICAST_HOPS = 18;
+export const IPV6_MULTICAST_LOOP = 19;
+export const IPV6_V6ONLY = 26;
+
+// ---- <netinet/tcp.h> ------------------------------------------------------
+
+/** Send segments as soon as possible (disable Nagle). */
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+/** Hold back partial frames until uncorked (or 200 ms pass). */
+export const TCP_CORK = 3;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+export const TCP_DEFER_ACCEPT = 9;
+export const TCP_QUICKACK = 12;
+export const TCP_USER_TIMEOUT = 18;
+export const TCP_FASTOPEN = 23;
+export const TCP_NOTSENT_LOWAT = 25;
+
+// ---- <sys/epoll.h> --------------------------------------------------------
+
+export const EPOLLIN = 0x001;
+export const EPOLLPRI = 0x002;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDNORM = 0x040;
+export const EPOLLRDBAND = 0x080;
+export const EPOLLWRNORM = 0x100;
+export const EPOLLWRBAND = 0x200;
+export const EPOLLMSG = 0x400;
+/** Peer closed its writing half (stream sockets). */
+export const EPOLLRDHUP = 0x2000;
+/** Wake only one of several epoll instances waiting on the same fd. */
+export const EPOLLEXCLUSIVE = 0x10000000;
+export const EPOLLWAKEUP = 0x20000000;
+/** Disarm the fd after one event (re-arm with EPOLL_CTL_MOD). */
+export const EPOLLONESHOT = 0x40000000;
+/** Edge-triggered (as an unsigned value, like Python's select.EPOLLET). */
+export const EPOLLET = 0x80000000;
+
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+/** Flag for epoll_create1 (= O_CLOEXEC). */
+export const EPOLL_CLOEXEC = 0o2000000;
+
+// ---- <poll.h> -------------------------------------------------------------
+
+export const POLLIN = 0x001;
+export const POLLPRI = 0x002;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+export const POLLRDNORM = 0x040;
+export const POLLRDBAND = 0x080;
+export const POLLWRNORM = 0x100;
+export const POLLWRBAND = 0x200;
+export const POLLMSG = 0x400;
+export const POLLRDHUP = 0x2000;
+
+// ---- <sys/select.h> -------------------------------------------------------
+
+/** Bits in an fd_set: select() cannot watch an fd >= this. */
+export const FD_SETSIZE = 1024;
+
+// ---- <sys/eventfd.h> ------------------------------------------------------
+
+export const EFD_SEMAPHORE = 1;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
+
+// ---- <fcntl.h> ------------------------------------------------------------
+
+export const F_DUPFD = 0;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const F_DUPFD_CLOEXEC = 1030;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+
+// ---- <sys/ioctl.h> --------------------------------------------------------
+
+/** Set/clear non-blocking mode through an int argument. */
+export const FIONBIO = 0x5421;
+/** Bytes waiting in the receive queue. */
+export const FIONREAD = 0x541b;
+
+// ---- <sys/resource.h> -----------------------------------------------------
+
+/** Resource number of the open-files limit. */
+export const RLIMIT_NOFILE = 7;
+/** "No limit" in struct rlimit (all ones). */
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+
+// ---- <netdb.h> ------------------------------------------------------------
+
+export const AI_PASSIVE = 0x0001;
+export const AI_CANONNAME = 0x0002;
+export const AI_NUMERICHOST = 0x0004;
+export const AI_V4MAPPED = 0x0008;
+export const AI_ALL = 0x0010;
+export const AI_ADDRCONFIG = 0x0020;
+export const AI_NUMERICSERV = 0x0400;
+
+export const NI_NUMERICHOST = 1;
+export const NI_NUMERICSERV = 2;
+
+export const EAI_BADFLAGS = -1;
+export const EAI_NONAME = -2;
+export const EAI_AGAIN = -3;
+export const EAI_FAIL = -4;
+export const EAI_NODATA = -5;
+export const EAI_FAMILY = -6;
+export const EAI_SOCKTYPE = -7;
+export const EAI_SERVICE = -8;
+export const EAI_ADDRFAMILY = -9;
+export const EAI_MEMORY = -10;
+export const EAI_SYSTEM = -11;
+export const EAI_OVERFLOW = -12;
+
+// ---- <errno.h> (the values the library tests for itself) -------------------
+
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EBADF = 9;
+export const EAGAIN = 11;
+/** Same value as EAGAIN on Linux. */
+export const EWOULDBLOCK = 11;
+export const ENOMEM = 12;
+export const EEXIST = 17;
+export const EINVAL = 22;
+export const ENFILE = 23;
+export const EMFILE = 24;
+export const ENOSPC = 28;
+export const EPIPE = 32;
+export const ENOTSOCK = 88;
+export const EADDRINUSE = 98;
+export const EADDRNOTAVAIL = 99;
+export const ECONNABORTED = 103;
+export const ECONNRESET = 104;
+export const ENOTCONN = 107;
+export const ETIMEDOUT = 110;
+export const ECONNREFUSED = 111;
+export const EALREADY = 114;
+export const EINPROGRESS = 115;

@@ -1,0 +1,204 @@
+/**
+ * libc through koffi: one typed binding table, loaded on first use.
+ *
+ * This is the only module of the library that touches koffi. Every pointer
+ * argument is declared `void *` so that Buffers and typed arrays pass
+ * straight through without marshalling (valid for the duration of the call);
+ * structs are read and written at the offsets in structs.ts.
+ *
+ * Backends accept a `Libc` as an optional constructor argument, so tests can
+ * hand them a table whose calls fail with a scripted errno.
+ */
+
+import { createRequire } from 'node:module';
+import { CodedError } from '../errors.js';
+
+/** Readiness reported by {@link Libc.watch}, as libuv sees it. */
+export interface WatchEvents {
+  readable: boolean;
+  writable: boolean;
+  disconnect: boolean;
+}
+
+/** A libuv poll handle on one fd (koffi's `uv_poll_t` wrapper). */
+export interface FdWatcher {
+  /** Stop watching; the handle can be started again. */
+  stop(): void;
+  /** Release the handle (after this the callback never runs again). */
+  close(): void;
+  /** Keep the Node process alive while the watcher is active (the default). */
+  ref(): void;
+  /** Let the Node process exit even if the watcher is active. */
+  unref(): void;
+}
+
+/** Callback of an asynchronous (worker-thread) call: result and errno. */
+export type AsyncCallback = (err: Error | null, result: number, errno: number) => void;
+
+/**
+ * The libc functions the library uses, with C names and C semantics: they
+ * return -1 and leave the cause in {@link Libc.errno}. Pointer arguments
+ * take a Buffer, a typed array or `null`.
+ */
+export interface Libc {
+  /** errno of the last failing call; read it before any other call. */
+  errno(): number;
+
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number, sv: Int32Array): number;
+  bind(fd: number, addr: Uint8Array, addrlen: number): number;
+  listen(fd: number, backlog: number): number;
+  accept4(fd: number, addr: Uint8Array | null, addrlen: Uint32Array | null, flags: number): number;
+  connect(fd: number, addr: Uint8Array, addrlen: number): number;
+  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
+  send(fd: number, buf: Uint8Array, len: number, flags: number): number;
+  recvfrom(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array | null, addrlen: Uint32Array | null): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array | null, addrlen: number): number;
+  read(fd: number, buf: Uint8Array, len: number): number;
+  write(fd: number, buf: Uint8Array, len: number): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array, len: Uint32Array): number;
+  getsockname(fd: number, addr: Uint8Array, addrlen: Uint32Array): number;
+  getpeername(fd: number, addr: Uint8Array, addrlen: Uint32Array): number;
+  /** fcntl with one int argument (a fixed-arity alias of the variadic call). */
+  fcntl(fd: number, cmd: number, arg: number): number;
+  /** ioctl with a pointer argument (a fixed-arity alias of the variadic call). */
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+
+  /** Returns 0 or an EAI_* code; `res[0]` receives the list's address. */
+  getaddrinfo(node: string | null, service: string | null, hints: Uint8Array | null, res: BigUint64Array): number;
+  freeaddrinfo(res: bigint): void;
+  gai_strerror(code: number): string;
+  inet_pton(af: number, src: string, dst: Uint8Array): number;
+  /** Copy `len` bytes of native memory at `ptr` into a new Buffer. */
+  peek(ptr: bigint, len: number): Buffer;
+  /** Read a NUL-terminated C string at `ptr`. */
+  peekString(ptr: bigint): string;
+
+  epoll_create1(flags: number): number;
+  epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
+  epoll_wait(epfd: number, events: Uint8Array, maxevents: number, timeout: number): number;
+  poll(fds: Uint8Array, nfds: number, timeout: number): number;
+  select(nfds: number, readfds: Uint8Array | null, writefds: Uint8Array | null, exceptfds: Uint8Array | null, timeout: Uint8Array | null): number;
+  /** poll() on a worker thread; the buffer must not be touched until the callback. */
+  pollAsync(fds: Uint8Array, nfds: number, timeout: number, cb: AsyncCallback): void;
+  /** select() on a worker thread; the buffers must not be touched until the callback. */
+  selectAsync(nfds: number, readfds: Uint8Array | null, writefds: Uint8Array | null, exceptfds: Uint8Array | null, timeout: Uint8Array | null, cb: AsyncCallback): void;
+
+  eventfd(initval: number, flags: number): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  dup(fd: number): number;
+  dup2(oldfd: number, newfd: number): number;
+  dup3(oldfd: number, newfd: number, flags: number): number;
+  getrlimit(resource: number, rlim: Uint8Array): number;
+  setrlimit(resource: number, rlim: Uint8Array): number;
+  getpid(): number;
+
+  /** Watch an fd with libuv (Node's own loop); the callback gets the readiness. */
+  watch(fd: number, readable: boolean, writable: boolean, cb: (status: number, events: WatchEvents) => void): FdWatcher;
+}
+
+/** True where the library can run: Linux on x86-64 or arm64. */
+export function platformSupported(platform: string = process.platform, arch: string = process.arch): boolean {
+  return platform === 'linux' && (arch === 'x64' || arch === 'arm64');
+}
+
+/** The error thrown at first use of libc on any other platform. */
+export function unsupportedPlatform(platform: string = process.platform, arch: string = process.arch): CodedError {
+  return new CodedError(
+    'ERR_UNSUPPORTED_PLATFORM',
+    `node-selectors needs Linux on x86-64 or arm64; this is ${platform}/${arch}`,
+  );
+}
+
+// The subset of koffi's API used here (typed loosely: koffi's own typings
+// are `any` for calls).
+interface KoffiFn {
+  (...args: unknown[]): any;
+  async(...args: unknown[]): void;
+}
+interface KoffiModule {
+  load(path: string): { func(decl: string): KoffiFn };
+  errno(): number;
+  view(ptr: bigint, len: number): ArrayBuffer;
+  decode: { string(ptr: bigint): string };
+  node: {
+    poll(fd: number, opts: { readable?: boolean; writable?: boolean }, cb: (...args: any[]) => void): FdWatcher;
+  };
+}
+
+function load(): Libc {
+  if (!platformSupported()) throw unsupportedPlatform();
+  // koffi is required lazily so that importing the library never loads a
+  // native binary: the platform check above runs first.
+  const koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
+  const lib = koffi.load('libc.so.6');
+  const f = (decl: string): KoffiFn => lib.func(decl);
+  const asyncCb = (cb: AsyncCallback) => (err: Error | null, result: number): void => {
+    // koffi >= 3.2 exposes the worker's errno inside the callback.
+    cb(err, result, result < 0 ? koffi.errno() : 0);
+  };
+  const pollFn = f('int poll(void *fds, unsigned long nfds, int timeout)');
+  const selectFn = f('int select(int nfds, void *readfds, void *writefds, void *exceptfds, void *timeout)');
+  const getaddrinfoFn = f('int getaddrinfo(const char *node, const char *service, const void *hints, void *res)');
+  const freeaddrinfoFn = f('void freeaddrinfo(uint64_t res)');
+
+  const table: Libc = {
+    errno: () => koffi.errno(),
+    socket: f('int socket(int domain, int type, int protocol)'),
+    socketpair: f('int socketpair(int domain, int type, int protocol, void *sv)'),
+    bind: f('int bind(int fd, const void *addr, uint32_t addrlen)'),
+    listen: f('int listen(int fd, int backlog)'),
+    accept4: f('int accept4(int fd, void *addr, void *addrlen, int flags)'),
+    connect: f('int connect(int fd, const void *addr, uint32_t addrlen)'),
+    recv: f('long recv(int fd, void *buf, size_t len, int flags)'),
+    send: f('long send(int fd, const void *buf, size_t len, int flags)'),
+    recvfrom: f('long recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)'),
+    sendto: f('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+    read: f('long read(int fd, void *buf, size_t len)'),
+    write: f('long write(int fd, const void *buf, size_t len)'),
+    shutdown: f('int shutdown(int fd, int how)'),
+    close: f('int close(int fd)'),
+    setsockopt: f('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    getsockopt: f('int getsockopt(int fd, int level, int name, void *value, void *len)'),
+    getsockname: f('int getsockname(int fd, void *addr, void *addrlen)'),
+    getpeername: f('int getpeername(int fd, void *addr, void *addrlen)'),
+    fcntl: f('int fcntl(int fd, int cmd, int arg)'),
+    ioctl: f('int ioctl(int fd, unsigned long request, void *arg)'),
+    getaddrinfo: getaddrinfoFn,
+    freeaddrinfo: (res: bigint) => { freeaddrinfoFn(res); },
+    gai_strerror: f('const char *gai_strerror(int code)'),
+    inet_pton: f('int inet_pton(int af, const char *src, void *dst)'),
+    peek: (ptr: bigint, len: number) => Buffer.from(new Uint8Array(koffi.view(ptr, len))),
+    peekString: (ptr: bigint) => koffi.decode.string(ptr),
+    epoll_create1: f('int epoll_create1(int flags)'),
+    epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+    epoll_wait: f('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+    poll: pollFn,
+    select: selectFn,
+    pollAsync: (fds, nfds, timeout, cb) => { pollFn.async(fds, nfds, timeout, asyncCb(cb)); },
+    selectAsync: (nfds, r, w, x, tv, cb) => { selectFn.async(nfds, r, w, x, tv, asyncCb(cb)); },
+    eventfd: f('int eventfd(unsigned int initval, int flags)'),
+    pipe2: f('int pipe2(void *fds, int flags)'),
+    dup: f('int dup(int fd)'),
+    dup2: f('int dup2(int oldfd, int newfd)'),
+    dup3: f('int dup3(int oldfd, int newfd, int flags)'),
+    getrlimit: f('int getrlimit(int resource, void *rlim)'),
+    setrlimit: f('int setrlimit(int resource, const void *rlim)'),
+    getpid: f('int getpid()'),
+    watch: (fd, readable, writable, cb) => koffi.node.poll(fd, { readable, writable }, cb),
+  };
+  return table;
+}
+
+let cached: Libc | undefined;
+
+/**
+ * The process-wide libc binding table, loaded on first call.
+ * @throws {CodedError} `ERR_UNSUPPORTED_PLATFORM` anywhere but Linux x86-64/arm64.
+ */
+export function libc(): Libc {
+  return cached ?? (cached = load());
+}

@@ -1,0 +1,106 @@
+/**
+ * Struct layouts, in one place, for the architectures we run on (Linux
+ * x86-64 and arm64, both little-endian, LP64). The library reads and writes
+ * these structs in plain Buffers / typed arrays at the offsets below, which
+ * is cheaper than letting koffi marshal objects on every call; test/sys
+ * checks every size and offset against koffi's own sizeof/offsetof.
+ * Pure: loads without libc.
+ */
+
+import { AF_INET, AF_INET6, AF_UNIX, FD_SETSIZE } from './constants.js';
+
+/** True on x86-64, where `struct epoll_event` is declared packed. */
+export const IS_X64 = process.arch === 'x64';
+
+// struct epoll_event { uint32_t events; epoll_data_t data; }
+// glibc marks it __attribute__((packed)) on x86-64 only (EPOLL_PACKED), so
+// the 8-byte data union sits at offset 4 there and at offset 8 on arm64.
+/** sizeof(struct epoll_event): 12 on x86-64 (packed), 16 on arm64. */
+export const EPOLL_EVENT_SIZE = IS_X64 ? 12 : 16;
+/** offsetof(struct epoll_event, events). */
+export const EPOLL_EVENT_EVENTS_OFFSET = 0;
+/** offsetof(struct epoll_event, data). */
+export const EPOLL_EVENT_DATA_OFFSET = IS_X64 ? 4 : 8;
+/** The struct's stride in 32-bit words (events at word 0, data.fd at {@link EPOLL_EVENT_FD_WORD}). */
+export const EPOLL_EVENT_WORDS = EPOLL_EVENT_SIZE / 4;
+/** Index, in 32-bit words, of `data.fd` inside one epoll_event. */
+export const EPOLL_EVENT_FD_WORD = EPOLL_EVENT_DATA_OFFSET / 4;
+
+// struct pollfd { int fd; short events; short revents; }
+/** sizeof(struct pollfd). */
+export const POLLFD_SIZE = 8;
+export const POLLFD_FD_OFFSET = 0;
+export const POLLFD_EVENTS_OFFSET = 4;
+export const POLLFD_REVENTS_OFFSET = 6;
+
+/** sizeof(fd_set): FD_SETSIZE bits. */
+export const FD_SET_SIZE = FD_SETSIZE / 8;
+
+// struct timeval { time_t tv_sec; suseconds_t tv_usec; } (both 64-bit on LP64)
+export const TIMEVAL_SIZE = 16;
+export const TIMEVAL_SEC_OFFSET = 0;
+export const TIMEVAL_USEC_OFFSET = 8;
+
+// struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; }
+export const RLIMIT_SIZE = 16;
+export const RLIMIT_CUR_OFFSET = 0;
+export const RLIMIT_MAX_OFFSET = 8;
+
+// struct linger { int l_onoff; int l_linger; }
+export const LINGER_SIZE = 8;
+
+// struct sockaddr_in { sa_family_t sin_family; in_port_t sin_port; struct in_addr sin_addr; char sin_zero[8]; }
+export const SOCKADDR_IN_SIZE = 16;
+export const SIN_FAMILY_OFFSET = 0;
+export const SIN_PORT_OFFSET = 2;
+export const SIN_ADDR_OFFSET = 4;
+
+// struct sockaddr_in6 { sa_family_t; in_port_t; uint32_t sin6_flowinfo; struct in6_addr; uint32_t sin6_scope_id; }
+export const SOCKADDR_IN6_SIZE = 28;
+export const SIN6_FAMILY_OFFSET = 0;
+export const SIN6_PORT_OFFSET = 2;
+export const SIN6_FLOWINFO_OFFSET = 4;
+export const SIN6_ADDR_OFFSET = 8;
+export const SIN6_SCOPE_ID_OFFSET = 24;
+
+// struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
+export const SOCKADDR_UN_SIZE = 110;
+export const SUN_PATH_OFFSET = 2;
+/** Bytes in sun_path. */
+export const UNIX_PATH_MAX = 108;
+
+/** sizeof(struct sockaddr_storage): room for any address. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+
+// struct addrinfo on LP64.
+export const ADDRINFO_SIZE = 48;
+export const AI_FLAGS_OFFSET = 0;
+export const AI_FAMILY_OFFSET = 4;
+export const AI_SOCKTYPE_OFFSET = 8;
+export const AI_PROTOCOL_OFFSET = 12;
+export const AI_ADDRLEN_OFFSET = 16;
+export const AI_ADDR_OFFSET = 24;
+export const AI_CANONNAME_OFFSET = 32;
+export const AI_NEXT_OFFSET = 40;
+
+/** The sockaddr size to pass for an address family (0 if unknown). */
+export function sockaddrSize(family: number): number {
+  switch (family) {
+    case AF_INET: return SOCKADDR_IN_SIZE;
+    case AF_INET6: return SOCKADDR_IN6_SIZE;
+    case AF_UNIX: return SOCKADDR_UN_SIZE;
+    default: return 0;
+  }
+}
+
+/** Set bit `fd` in an fd_set held in a Buffer (FD_SET). */
+export function fdSet(set: Uint8Array, fd: number): void {
+  // fds_bits is an array of longs; on little-endian machines bit fd of the
+  // set is bit fd%8 of byte fd/8, so byte-wise access matches FD_SET.
+  set[fd >> 3] |= 1 << (fd & 7);
+}
+
+/** Test bit `fd` in an fd_set (FD_ISSET). */
+export function fdIsSet(set: Uint8Array, fd: number): boolean {
+  return (set[fd >> 3] & (1 << (fd & 7))) !== 0;
+}
