@@ -74,6 +74,11 @@ export const ERROR_CODES = {
     python: "RuntimeError('Selector is closed')",
     description: 'A selector was used after close().',
   },
+  ERR_SELECTOR_BUSY: {
+    className: 'Error',
+    python: '- (asyncio-style addition)',
+    description: 'selectAsync() was called while another selectAsync() on the same selector is pending.',
+  },
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',

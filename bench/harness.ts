@@ -1,0 +1,85 @@
+/**
+ * A small benchmark harness: time a function over many calls, repeat,
+ * take the median, and print side-by-side tables with ratios. Benchmarks
+ * report ratios against peers measured in the same run; tests never assert
+ * on speed.
+ */
+
+import { spawnSync } from 'node:child_process';
+
+/** Nanoseconds per call of `fn`, median of `rounds` rounds of `calls` calls. */
+export function nsPerCall(fn: () => unknown, calls: number, rounds = 5): number {
+  for (let i = 0; i < Math.min(calls, 10_000); i++) fn();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) fn();
+    samples.push(Number(process.hrtime.bigint() - start) / calls);
+  }
+  return median(samples);
+}
+
+/**
+ * Nanoseconds per call of each function, measured interleaved (round r of
+ * every function before round r+1 of any) so that machine noise hits all of
+ * them alike; the median of `rounds` rounds each.
+ */
+export function compare(fns: Record<string, () => unknown>, calls: number, rounds = 9): Record<string, number> {
+  const names = Object.keys(fns);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) for (let i = 0; i < Math.min(calls, 10_000); i++) fns[n]();
+  for (let r = 0; r < rounds; r++) {
+    for (const n of names) {
+      const fn = fns[n];
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < calls; i++) fn();
+      samples[n].push(Number(process.hrtime.bigint() - start) / calls);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+}
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Print a Markdown table. */
+export function table(headers: string[], rows: Array<Array<string | number>>): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? format(c) : c)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(headers));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of cells) console.log(line(r));
+  console.log();
+}
+
+function format(n: number): string {
+  if (Number.isInteger(n) || n >= 100) return n.toFixed(0);
+  if (n >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+/** `a / b` formatted as a ratio, e.g. `1.08x`. */
+export function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`;
+}
+
+/** Whether python3 is on this machine (benchmarks skip the Python column without it). */
+export function havePython(): boolean {
+  return spawnSync('python3', ['--version']).status === 0;
+}
+
+/** Run a Python benchmark script that prints one JSON object; null if python3 is missing or it failed. */
+export function runPython(script: string, args: string[]): Record<string, number> | null {
+  if (!havePython()) return null;
+  const res = spawnSync('python3', [script, ...args], { encoding: 'utf8', timeout: 600_000 });
+  if (res.status !== 0) {
+    console.error(`python3 ${script} failed: ${res.stderr}`);
+    return null;
+  }
+  return JSON.parse(res.stdout) as Record<string, number>;
+}

@@ -1,0 +1,61 @@
+/**
+ * `EpollSelector`: selectors on epoll(7). Its async wait watches the epoll
+ * fd itself with libuv (an epoll fd is readable when it has ready events).
+ */
+
+import { EPOLLIN, EPOLLOUT } from '../sys/constants.js';
+import { libc, type Libc } from '../sys/libc.js';
+import { Epoll } from '../select/epoll.js';
+import { PollLikeSelector } from './poll-like-selector.js';
+
+/** Options of the selector constructors. */
+export interface SelectorOptions {
+  /** The libc binding to use (tests pass a fake to script failures). */
+  sys?: Libc;
+}
+
+/**
+ * Selector backed by epoll: O(ready) waits, handles tens of thousands of
+ * fds. The default on Linux.
+ * @typeParam T - the type of registration data.
+ */
+export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
+  protected override readonly poller: Epoll;
+  protected override readonly readBit = EPOLLIN;
+  protected override readonly writeBit = EPOLLOUT;
+  readonly #sys: Libc;
+
+  /**
+   * @throws {SyscallError} if epoll_create1 fails (EMFILE, ENOMEM).
+   * @throws {Error} `ERR_UNSUPPORTED_PLATFORM` off Linux x86-64/arm64.
+   */
+  constructor(options: SelectorOptions = {}) {
+    super();
+    this.#sys = options.sys ?? libc();
+    this.poller = new Epoll(-1, 0, this.#sys);
+  }
+
+  /** The epoll fd (Python's `EpollSelector.fileno()`). */
+  fileno(): number {
+    return this.poller.fileno();
+  }
+
+  protected override backendClose(): void {
+    this.poller.close();
+  }
+
+  protected override armWait(timeoutMs: number, done: () => void): () => void {
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      watcher.close();
+      if (timer !== undefined) clearTimeout(timer);
+      done();
+    };
+    const watcher = this.#sys.watch(this.poller.fileno(), true, false, finish);
+    if (timeoutMs >= 0) timer = setTimeout(finish, timeoutMs);
+    return finish;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * `SelectSelector`: selectors on select(2), the oldest and most portable
+ * readiness call. It cannot watch an fd >= FD_SETSIZE (1024): such fds are
+ * refused at register time, before any fd_set is written.
+ */
+
+import { outOfRange } from '../errors.js';
+import { FD_SETSIZE } from '../sys/constants.js';
+import { libc, type Libc } from '../sys/libc.js';
+import { FD_SET_SIZE, TIMEVAL_SEC_OFFSET, TIMEVAL_SIZE, TIMEVAL_USEC_OFFSET, fdSet } from '../sys/structs.js';
+import { selectFds } from '../select/select.js';
+import { BaseSelector, type ReadyList } from './base-selector.js';
+import { EVENT_READ, EVENT_WRITE } from './events.js';
+import type { SelectorKey } from './selector-key.js';
+import type { SelectorOptions } from './epoll-selector.js';
+import { WorkerWait } from './worker-wait.js';
+
+/**
+ * Selector backed by select: fds 0..1023 only, O(highest fd) per wait.
+ * @typeParam T - the type of registration data.
+ */
+export class SelectSelector<T = unknown> extends BaseSelector<T> {
+  readonly #sys: Libc;
+  readonly #worker: WorkerWait;
+  // The registered sets, and working copies the kernel overwrites.
+  readonly #readers = Buffer.alloc(FD_SET_SIZE);
+  readonly #writers = Buffer.alloc(FD_SET_SIZE);
+  readonly #r = Buffer.alloc(FD_SET_SIZE);
+  readonly #w = Buffer.alloc(FD_SET_SIZE);
+  readonly #r32 = new Uint32Array(this.#r.buffer, this.#r.byteOffset, FD_SET_SIZE / 4);
+  readonly #w32 = new Uint32Array(this.#w.buffer, this.#w.byteOffset, FD_SET_SIZE / 4);
+  // Sets and timeval handed to the worker thread; only rebuilt between waits.
+  readonly #asyncR = Buffer.alloc(FD_SET_SIZE);
+  readonly #asyncW = Buffer.alloc(FD_SET_SIZE);
+  readonly #asyncTv = Buffer.alloc(TIMEVAL_SIZE);
+  #maxFd = -1;
+
+  /** @throws {Error} `ERR_UNSUPPORTED_PLATFORM` off Linux x86-64/arm64. */
+  constructor(options: SelectorOptions = {}) {
+    super();
+    this.#sys = options.sys ?? libc();
+    this.#worker = new WorkerWait(this.#sys);
+  }
+
+  protected override backendRegister(key: SelectorKey<T>): void {
+    if (key.fd >= FD_SETSIZE) throw outOfRange('fd', `< FD_SETSIZE (${FD_SETSIZE}) for select()`, key.fd, 'ERR_FD_OUT_OF_RANGE');
+    this.#setBits(key.fd, key.events);
+    if (key.fd > this.#maxFd) this.#maxFd = key.fd;
+  }
+
+  protected override backendUnregister(key: SelectorKey<T>): void {
+    this.#setBits(key.fd, 0);
+    if (key.fd === this.#maxFd) {
+      let max = -1;
+      for (const k of this.registrations()) if (k.fd > max) max = k.fd;
+      this.#maxFd = max;
+    }
+  }
+
+  protected override backendModify(key: SelectorKey<T>, events: number): void {
+    this.#setBits(key.fd, events);
+  }
+
+  protected override backendSelect(timeoutMs: number, ready: ReadyList<T>): void {
+    this.#readers.copy(this.#r);
+    this.#writers.copy(this.#w);
+    const n = selectFds(this.#maxFd + 1, this.#r, this.#w, null, timeoutMs, this.#sys);
+    if (n <= 0) return;
+    const r32 = this.#r32;
+    const w32 = this.#w32;
+    const words = (this.#maxFd >> 5) + 1;
+    for (let wi = 0; wi < words; wi++) {
+      const rw = r32[wi];
+      const ww = w32[wi];
+      let bits = (rw | ww) >>> 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const bit = 31 - Math.clz32(low);
+        bits = (bits ^ low) >>> 0;
+        const key = this.keyForFd((wi << 5) + bit);
+        if (key === undefined) continue;
+        const events = (((rw & low) !== 0 ? EVENT_READ : 0) | ((ww & low) !== 0 ? EVENT_WRITE : 0)) & key.events;
+        if (events !== 0) ready.push([key, events]);
+      }
+    }
+  }
+
+  protected override backendClose(): void {
+    this.#worker.close();
+  }
+
+  protected override registrationsChanged(): void {
+    this.#worker.wake();
+  }
+
+  protected override armWait(timeoutMs: number, done: () => void): () => void {
+    const wakeFd = this.#worker.eventFd();
+    if (wakeFd >= FD_SETSIZE) throw outOfRange('eventfd', `< FD_SETSIZE (${FD_SETSIZE}) for select()`, wakeFd, 'ERR_FD_OUT_OF_RANGE');
+    this.#readers.copy(this.#asyncR);
+    this.#writers.copy(this.#asyncW);
+    fdSet(this.#asyncR, wakeFd);
+    const nfds = Math.max(this.#maxFd, wakeFd) + 1;
+    let tv: Buffer | null = null;
+    if (timeoutMs >= 0) {
+      tv = this.#asyncTv;
+      tv.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), TIMEVAL_SEC_OFFSET);
+      tv.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), TIMEVAL_USEC_OFFSET);
+    }
+    const r = this.#asyncR;
+    const w = this.#asyncW;
+    return this.#worker.arm((cb) => this.#sys.selectAsync(nfds, r, w, null, tv, cb), done);
+  }
+
+  #setBits(fd: number, events: number): void {
+    const byte = fd >> 3;
+    const mask = 1 << (fd & 7);
+    if ((events & EVENT_READ) !== 0) this.#readers[byte] |= mask;
+    else this.#readers[byte] &= ~mask;
+    if ((events & EVENT_WRITE) !== 0) this.#writers[byte] |= mask;
+    else this.#writers[byte] &= ~mask;
+  }
+}
