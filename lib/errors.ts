@@ -92,7 +92,7 @@ export const ERROR_CODES = {
   ERR_PROTOCOL_INVALID_HEADER: {
     className: 'ProtocolError',
     python: 'json.JSONDecodeError / ValueError',
-    description: 'The JSON header is not valid UTF-8 JSON, or not a JSON object.',
+    description: 'The JSON header is empty, not valid UTF-8 JSON, or not a JSON object; or byteorder is not "little"/"big", or content-type/content-encoding is not a string.',
   },
   ERR_PROTOCOL_MISSING_HEADER: {
     className: 'ProtocolError',
@@ -107,17 +107,17 @@ export const ERROR_CODES = {
   ERR_PROTOCOL_TOO_LARGE: {
     className: 'ProtocolError',
     python: '-',
-    description: 'The header or the content is larger than the configured limit.',
+    description: 'The header or the content is larger than the configured limit (when sending: a JSON header over 65535 bytes).',
   },
   ERR_PROTOCOL_UNKNOWN_ENCODING: {
     className: 'ProtocolError',
     python: 'LookupError',
-    description: 'content-encoding names an encoding the library does not know.',
+    description: 'content-encoding names an encoding the library does not know (checked for text/json frames, and for text to send).',
   },
   ERR_PROTOCOL_INVALID_CONTENT: {
     className: 'ProtocolError',
     python: 'UnicodeDecodeError / json.JSONDecodeError',
-    description: 'text/json content is not valid text in its encoding, or not valid JSON.',
+    description: 'text/json content is not valid text in its encoding, or not valid JSON; when sending, text that cannot be encoded in its encoding; an app request that is not a JSON object, or searches for an array/object.',
   },
   ERR_PROTOCOL_TRUNCATED: {
     className: 'ProtocolError',
