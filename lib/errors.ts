@@ -79,6 +79,11 @@ export const ERROR_CODES = {
     python: '- (asyncio-style addition)',
     description: 'selectAsync() was called while another selectAsync() on the same selector is pending.',
   },
+  ABORT_ERR: {
+    className: 'Error',
+    python: '- (Node convention)',
+    description: "selectAsync() was aborted through its AbortSignal (Node's own AbortError shape).",
+  },
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',
@@ -172,13 +177,13 @@ export class SyscallError extends Error {
   /** The kernel's description, like Python's `OSError.strerror`. */
   readonly strerror: string;
   /** IP address the call was about, when there was one. */
-  address?: string;
+  declare address?: string;
   /** Port the call was about, when there was one. */
-  port?: number;
+  declare port?: number;
   /** AF_UNIX path the call was about, when there was one. */
-  path?: string;
+  declare path?: string;
   /** Host name being resolved (getaddrinfo). */
-  hostname?: string;
+  declare hostname?: string;
 
   constructor(errno: number, syscall: string, target?: ErrorTarget, code?: string, strerror?: string) {
     const name = code ?? errnoName(errno);

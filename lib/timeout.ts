@@ -20,6 +20,8 @@ export function secondsToMs(seconds: number | null | undefined, name = 'timeout'
   if (seconds === null || seconds === undefined) return -1;
   if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw invalidArgType(name, 'a number of seconds, null or undefined', seconds);
   if (seconds <= 0) return 0;
+  // Python raises OverflowError for an infinite timeout; waiting forever is what it means.
+  if (seconds === Infinity) return -1;
   // Clamp to the largest int the kernel takes; ~24.8 days.
   return Math.min(Math.ceil(seconds * 1e3), 0x7fffffff);
 }

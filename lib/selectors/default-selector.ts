@@ -2,7 +2,7 @@
  * `DefaultSelector`: the best selector available, chosen once at load.
  */
 
-import { CodedError } from '../errors.js';
+import { invalidArgValue } from '../errors.js';
 import { EpollSelector } from './epoll-selector.js';
 import { PollSelector } from './poll-selector.js';
 import { SelectSelector } from './select-selector.js';
@@ -17,15 +17,12 @@ export type BackendName = keyof typeof BACKENDS;
 /**
  * The selector class for a backend name, or the best one (epoll > poll >
  * select; on Linux epoll is always there) when `name` is empty.
- * @throws {Error} `ERR_INVALID_ARG_VALUE` for an unknown name.
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown name.
  */
 export function selectorClass(name: string | undefined): typeof EpollSelector | typeof PollSelector | typeof SelectSelector {
   if (name === undefined || name === '') return EpollSelector;
   const cls = (BACKENDS as Record<string, typeof EpollSelector | typeof PollSelector | typeof SelectSelector>)[name.toLowerCase()];
-  if (cls === undefined) {
-    const err = new CodedError('ERR_INVALID_ARG_VALUE', `Unknown selector backend "${name}": use epoll, poll or select`);
-    throw err;
-  }
+  if (cls === undefined) throw invalidArgValue('name', 'must be a selector backend: epoll, poll or select', name);
   return cls;
 }
 

@@ -1,0 +1,48 @@
+/**
+ * node-selectors: Python's `socket`, `select` and `selectors` modules for
+ * Node.js on Linux, and the Real Python tutorial's protocols on top.
+ *
+ * ```ts
+ * import { DefaultSelector, EVENT_READ, Socket, select } from 'node-selectors';
+ * ```
+ */
+
+// Errors (one table: ERROR_CODES; docs/errors.md).
+export {
+  CodedError,
+  ERROR_CODES,
+  KeyError,
+  ProtocolError,
+  SocketTimeoutError,
+  SyscallError,
+} from './errors.js';
+export type { ErrorCode, ErrorCodeInfo } from './errors.js';
+
+// Kernel constants with their kernel names (AF_INET, SOCK_STREAM, EPOLLIN, ...).
+export * from './sys/constants.js';
+export { platformSupported } from './sys/libc.js';
+export type { FileObject, HasFileno } from './fileobj.js';
+
+// Python's `socket` module: Socket and friends.
+export {
+  Socket,
+  socketpair,
+  createConnection,
+  createServer,
+  getdefaulttimeout,
+  setdefaulttimeout,
+} from './socket.js';
+export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
+export { getaddrinfo, formatAddress } from './address.js';
+export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
+
+// Python's `select` module, as a namespace: select.select(), select.poll(), select.epoll().
+export * as select from './select/index.js';
+
+// Python's `selectors` module, at the root and as a namespace.
+export * from './selectors/index.js';
+export * as selectors from './selectors/index.js';
+
+// The protocol layer: the pure codec, then Message and the server helper.
+export * from './protocol/index.js';
+export * from './protocol/messages.js';

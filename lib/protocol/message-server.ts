@@ -1,0 +1,263 @@
+/**
+ * `MessageServer`: a listening socket that accepts connections and gives
+ * each one a Message — the accept_wrapper + event loop of app-server.py
+ * and multiconn-server.py, usable with select() and with selectAsync().
+ */
+
+import { EventEmitter } from 'node:events';
+import type { TypedEmitter } from '../typed-emitter.js';
+import { invalidArgType, SyscallError } from '../errors.js';
+import { createServer, type Socket } from '../socket.js';
+import type { Address, SocketAddress } from '../address.js';
+import { ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
+import type { BaseSelector, RunOptions } from '../selectors/base-selector.js';
+import { DefaultSelector } from '../selectors/default-selector.js';
+import { EVENT_READ } from '../selectors/events.js';
+import type { SelectorKey } from '../selectors/selector-key.js';
+import { monotonicMs } from '../timeout.js';
+import { Message } from './message.js';
+
+/** Events of a {@link MessageServer}. */
+export type MessageServerEvents = {
+  /** A connection was accepted and its Message created. */
+  connection: (message: Message, addr: SocketAddress) => void;
+  /** A connection failed (its Message's 'error'); the server carries on. */
+  clientError: (err: Error, message: Message) => void;
+  /** accept() failed (out of fds or memory, or unexpectedly): accepting pauses for a while. */
+  acceptPaused: (err: SyscallError) => void;
+  /** Accepting resumed after a pause. */
+  acceptResumed: () => void;
+  /** The server was closed. */
+  close: () => void;
+};
+
+/** Makes the Message for an accepted connection. */
+export type MessageFactory = (selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress) => Message;
+
+/** Options of a {@link MessageServer}. */
+export interface MessageServerOptions {
+  /** Makes each connection's Message (e.g. `(sel, sock, addr) => new ServerMessage(sel, sock, addr)`). */
+  createMessage: MessageFactory;
+  /** The selector to use; default a new DefaultSelector, closed with the server. */
+  selector?: BaseSelector<unknown>;
+  /** listen() backlog. */
+  backlog?: number;
+  /** Set SO_REUSEPORT. */
+  reuseport?: boolean;
+  /** How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM, in ms (default 100). */
+  acceptRetryMs?: number;
+}
+
+type ServerEmitter = new () => TypedEmitter<MessageServerEvents>;
+
+const DEFAULT_ACCEPT_RETRY_MS = 100;
+
+/**
+ * Listens on an address and serves connections with Messages.
+ *
+ * ```text
+ * for each ready [key, mask]:
+ *   key.data === server  → accept until would-block, new Message per connection
+ *   key.data is Message  → message.processEvents(mask)
+ * ```
+ *
+ * Drive it with {@link MessageServer.run} (waits in Node's loop),
+ * {@link MessageServer.serveForever} (blocking, like Python's loop), or
+ * your own loop calling {@link MessageServer.dispatch} for every event.
+ * accept() failing with EMFILE/ENFILE (out of fds) or ENOBUFS/ENOMEM does
+ * not spin the loop or stop the server: accepting pauses for
+ * `acceptRetryMs` (or until a connection closes and frees an fd) and then
+ * resumes. A failing connection closes alone ('clientError').
+ */
+export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
+  /** The selector everything is registered with. */
+  readonly selector: BaseSelector<unknown>;
+  /** The listening socket (non-blocking). */
+  readonly socket: Socket;
+  /** Open connections. */
+  readonly connections = new Set<Message>();
+  readonly #createMessage: MessageFactory;
+  readonly #ownsSelector: boolean;
+  readonly #retryMs: number;
+  #closed = false;
+  #acceptPausedUntil = 0;
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #accepted = 0;
+
+  /**
+   * Bind, listen and register for accepting.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if createMessage is not a function.
+   * @throws {SyscallError} `EADDRINUSE`, `EACCES`, ... from bind/listen (nothing is left open).
+   */
+  constructor(address: Address, options: MessageServerOptions) {
+    super();
+    if (typeof options?.createMessage !== 'function') throw invalidArgType('createMessage', 'a function', options?.createMessage);
+    this.#createMessage = options.createMessage;
+    this.#retryMs = options.acceptRetryMs ?? DEFAULT_ACCEPT_RETRY_MS;
+    this.socket = createServer(address, { backlog: options.backlog, reuseport: options.reuseport });
+    try {
+      this.socket.setblocking(false);
+      this.#ownsSelector = options.selector === undefined;
+      this.selector = options.selector ?? new DefaultSelector();
+      this.selector.register(this.socket, EVENT_READ, this);
+    } catch (err) {
+      this.socket.close();
+      throw err;
+    }
+  }
+
+  /** The address the server listens on (with the port the kernel chose for port 0). */
+  address(): SocketAddress {
+    return this.socket.getsockname();
+  }
+
+  /** Connections accepted so far. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
+  /** Whether close() ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether accepting is paused (after EMFILE & co). */
+  get acceptPaused(): boolean {
+    return this.#acceptPausedUntil !== 0;
+  }
+
+  /**
+   * Handle one ready event: accept on the listening socket, or pass the mask
+   * to the connection's Message. Events of other keys are left alone.
+   * @returns whether the event belonged to this server.
+   */
+  dispatch(key: SelectorKey<unknown>, mask: number): boolean {
+    const data = key.data;
+    if (data === this) {
+      this.acceptAll();
+      return true;
+    }
+    if (data instanceof Message && this.connections.has(data)) {
+      data.processEvents(mask);
+      return true;
+    }
+    return false;
+  }
+
+  /** The bound handler, for `selector.run(server.handler)`. */
+  readonly handler = (key: SelectorKey<unknown>, mask: number): void => {
+    this.dispatch(key, mask);
+    if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
+  };
+
+  /**
+   * Accept every pending connection (until accept() would block).
+   * Never throws for a failed accept: fd/memory exhaustion (or another
+   * accept error) pauses accepting, an aborted handshake is skipped.
+   * @throws whatever `createMessage` throws (the accepted socket is closed first).
+   */
+  acceptAll(): void {
+    while (!this.#closed && this.#acceptPausedUntil === 0) {
+      let pair: [Socket, SocketAddress] | null;
+      try {
+        pair = this.socket.accept();
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        // A connection reset before we took it: skip it (accept(2) ERRORS).
+        if (err.errno === ECONNABORTED || err.errno === EPROTO || err.errno === EPERM) continue;
+        // EMFILE/ENFILE/ENOBUFS/ENOMEM and anything unexpected: pause rather
+        // than spin on a listening socket that stays readable.
+        this.#pauseAccepting(err);
+        return;
+      }
+      if (pair === null) return;
+      const [sock, addr] = pair;
+      this.#accepted++;
+      let message: Message;
+      try {
+        message = this.#createMessage(this.selector, sock, addr);
+      } catch (err) {
+        sock.close();
+        throw err;
+      }
+      this.connections.add(message);
+      message.on('error', (e) => this.emit('clientError', e, message));
+      message.on('close', () => {
+        this.connections.delete(message);
+        if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
+      });
+      this.emit('connection', message, addr);
+    }
+  }
+
+  /**
+   * Serve in Node's loop until close() or `options.signal` aborts
+   * (selectAsync underneath; timers and signal handlers keep running).
+   * @throws {SyscallError} if a kernel wait fails.
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    await this.selector.run(this.handler, options);
+  }
+
+  /**
+   * Serve with blocking select() calls (Python's `while True: events =
+   * sel.select(timeout=None)`), until close() is called from a handler.
+   * Blocks the JavaScript thread: timers and signal handlers do not run.
+   * @param timeout seconds per select() call (default: block).
+   */
+  serveForever(timeout?: number | null): void {
+    while (!this.#closed) {
+      let wait = timeout;
+      if (this.#acceptPausedUntil !== 0) {
+        const left = (this.#acceptPausedUntil - monotonicMs()) / 1e3;
+        wait = wait === undefined || wait === null ? left : Math.min(wait, left);
+      }
+      for (const [key, mask] of this.selector.select(wait)) {
+        this.handler(key, mask);
+        if (this.#closed) return;
+      }
+      if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
+    }
+  }
+
+  /**
+   * Stop listening, close every connection (each emits 'close'), close the
+   * selector if the server made it, emit 'close'. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#resumeTimer);
+    for (const message of [...this.connections]) message.close();
+    try {
+      if (!this.selector.closed && this.#acceptPausedUntil === 0) this.selector.unregister(this.socket);
+    } catch {
+      // Not registered.
+    }
+    this.socket.close();
+    if (this.#ownsSelector) this.selector.close();
+    this.emit('close');
+  }
+
+  /** Same as close(), for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #pauseAccepting(err: SyscallError): void {
+    // The listening socket stays readable while the backlog is full, so a
+    // level-triggered loop would spin: take it out of the selector.
+    this.selector.unregister(this.socket);
+    this.#acceptPausedUntil = monotonicMs() + this.#retryMs;
+    this.#resumeTimer = setTimeout(() => this.#resumeAccepting(), this.#retryMs);
+    this.emit('acceptPaused', err);
+  }
+
+  #resumeAccepting(): void {
+    if (this.#acceptPausedUntil === 0 || this.#closed) return;
+    clearTimeout(this.#resumeTimer);
+    this.#acceptPausedUntil = 0;
+    this.selector.register(this.socket, EVENT_READ, this);
+    this.emit('acceptResumed');
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * `Message`: one non-blocking connection driven by a selector, with
+ * callbacks (Python's `libserver.Message` / `libclient.Message`, made
+ * reusable). The protocol classes (EchoMessage, ServerMessage,
+ * ClientMessage) build on it.
+ */
+
+import { EventEmitter } from 'node:events';
+import type { TypedEmitter } from '../typed-emitter.js';
+import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import type { Socket } from '../socket.js';
+import type { SocketAddress } from '../address.js';
+import type { BaseSelector } from '../selectors/base-selector.js';
+import { EVENT_READ, EVENT_WRITE } from '../selectors/events.js';
+
+/** Events every Message emits. */
+export type MessageEvents = {
+  /** The connection failed: a socket error, a protocol error, or a callback threw. Emitted at most once, then 'close'. */
+  error: (err: Error) => void;
+  /** The socket was closed and unregistered. Emitted once. */
+  close: () => void;
+};
+
+/** Options shared by every Message. */
+export interface MessageOptions {
+  /**
+   * Bytes of queued output above which the Message stops reading from its
+   * peer (a peer that does not read cannot make us buffer without bound).
+   * Default 1 MiB.
+   */
+  highWaterMark?: number;
+  /** Reading resumes when queued output falls to this many bytes. Default highWaterMark / 4. */
+  lowWaterMark?: number;
+}
+
+/** The three masks of Python's `_set_selector_events_mask`. */
+export type EventsMode = 'r' | 'w' | 'rw';
+
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+const READ_SIZE = 64 * 1024;
+// Reads per readiness event before giving other connections a turn.
+const MAX_READS_PER_EVENT = 16;
+// Queued chunks are merged into one send up to this size.
+const COALESCE_LIMIT = 256 * 1024;
+
+// One receive buffer for every Message: data is handled synchronously and
+// subclasses copy what they keep, so it can be shared.
+const scratch = Buffer.allocUnsafeSlow(READ_SIZE);
+
+type EmitterClass = new <E extends MessageEvents>() => TypedEmitter<E>;
+
+/**
+ * A connection and its selector registration. Subclasses implement
+ * {@link Message.onData} (bytes received) and may override
+ * {@link Message.onEnd} (peer finished sending) and
+ * {@link Message.onWritable} (first writability, e.g. connect completed).
+ *
+ * The event loop calls {@link Message.processEvents} with the ready mask
+ * (the Message registers itself with `data` = the Message). Output goes
+ * through {@link Message.write}: sent at once when possible, the rest
+ * queued; write interest is on only while output is queued, and reading
+ * pauses while more than `highWaterMark` bytes wait. Any exception —
+ * socket error, protocol error, or one thrown by your listeners — closes
+ * this connection only: 'error' (at most once, only if someone listens),
+ * then 'close'.
+ *
+ * @typeParam E - the event map of the subclass.
+ */
+export abstract class Message<E extends MessageEvents = MessageEvents> extends (EventEmitter as unknown as EmitterClass)<E> {
+  /** The selector the socket is registered with. */
+  readonly selector: BaseSelector<unknown>;
+  /** The connection (non-blocking). */
+  readonly sock: Socket;
+  /** The peer's address, as accept()/connect got it. */
+  readonly addr: SocketAddress;
+  /** The error that ended the connection, if one did. */
+  error: Error | null = null;
+
+  readonly #highWaterMark: number;
+  readonly #lowWaterMark: number;
+  #out: Buffer[] = [];
+  #outOffset = 0;
+  #outBytes = 0;
+  #mask = 0;
+  #closed = false;
+  #readPaused = false;
+  #inputDone = false;
+  #closeWhenFlushed = false;
+  #writable: boolean;
+
+  /**
+   * Take over `sock`: make it non-blocking and register it (for reading,
+   * plus writing when `waitWritable`) with `data` = this Message.
+   * @param waitWritable the socket is still connecting: hold output until the first WRITE event.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a bad option.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or inconsistent water mark.
+   * @throws {KeyError} `ERR_FD_ALREADY_REGISTERED` if the socket is already registered.
+   */
+  constructor(selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress, options: MessageOptions = {}, waitWritable = false) {
+    super();
+    this.selector = selector;
+    this.sock = sock;
+    this.addr = addr;
+    const high = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    if (typeof high !== 'number' || Number.isNaN(high)) throw invalidArgType('highWaterMark', 'a number', high);
+    if (high < 0) throw outOfRange('highWaterMark', '>= 0', high);
+    const low = options.lowWaterMark ?? Math.floor(high / 4);
+    if (typeof low !== 'number' || Number.isNaN(low)) throw invalidArgType('lowWaterMark', 'a number', low);
+    if (low < 0 || low > high) throw outOfRange('lowWaterMark', `>= 0 and <= highWaterMark (${high})`, low);
+    this.#highWaterMark = high;
+    this.#lowWaterMark = low;
+    this.#writable = !waitWritable;
+    sock.setblocking(false);
+    this.#mask = waitWritable ? EVENT_READ | EVENT_WRITE : EVENT_READ;
+    selector.register(sock, this.#mask, this);
+  }
+
+  /** Whether close() ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes queued and not yet accepted by the kernel. */
+  get pendingBytes(): number {
+    return this.#outBytes;
+  }
+
+  /** Whether reading is paused because too much output is queued. */
+  get readPaused(): boolean {
+    return this.#readPaused;
+  }
+
+  /**
+   * Handle a readiness mask from the selector (Python's `process_events`).
+   * Never throws: failures close this connection and emit 'error'.
+   */
+  processEvents(mask: number): void {
+    if (this.#closed) return;
+    try {
+      if ((mask & EVENT_READ) !== 0 && !this.#inputDone && !this.#readPaused) this.#handleRead();
+      if ((mask & EVENT_WRITE) !== 0 && !this.#closed) this.#handleWrite();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * Send `data`: as much as the kernel takes now, the rest queued (copied:
+   * the caller may reuse its buffer). Returns false when the queue is above
+   * the high-water mark. Writing to a closed Message is ignored.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not a Uint8Array.
+   * @throws {SyscallError} when the connection broke (EPIPE, ECONNRESET); inside processEvents this closes the Message instead.
+   */
+  write(data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) throw invalidArgType('data', 'a Buffer or Uint8Array', data);
+    if (this.#closed) return false;
+    let rest = data;
+    if (this.#outBytes === 0 && this.#writable) {
+      const sent = this.sock.send(data) ?? 0;
+      if (sent === data.byteLength) return true;
+      rest = data.subarray(sent);
+    }
+    this.#out.push(Buffer.from(rest));
+    this.#outBytes += rest.byteLength;
+    if (this.#outBytes > this.#highWaterMark) this.#readPaused = true;
+    this.#updateMask();
+    return !this.#readPaused;
+  }
+
+  /**
+   * Stop reading and close once queued output is sent (at once if none is).
+   */
+  end(): void {
+    if (this.#closed) return;
+    this.#inputDone = true;
+    if (this.#outBytes === 0) this.close();
+    else {
+      this.#closeWhenFlushed = true;
+      this.#updateMask();
+    }
+  }
+
+  /**
+   * Set the selector events directly (Python's `_set_selector_events_mask`):
+   * `'r'`, `'w'` or `'rw'`.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another mode.
+   */
+  setEventsMask(mode: EventsMode): void {
+    const mask = mode === 'r' ? EVENT_READ : mode === 'w' ? EVENT_WRITE : mode === 'rw' ? EVENT_READ | EVENT_WRITE : 0;
+    if (mask === 0) throw invalidArgValue('mode', "must be 'r', 'w' or 'rw'", mode);
+    this.#setMask(mask);
+  }
+
+  /**
+   * Unregister and close the socket, then emit 'close'. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#out = [];
+    this.#outBytes = 0;
+    try {
+      if (this.#mask !== 0) this.selector.unregister(this.sock);
+    } catch {
+      // Already unregistered, or the selector was closed first.
+    }
+    this.#mask = 0;
+    this.sock.close();
+    this.emit('close', ...([] as unknown as Parameters<E['close']>));
+  }
+
+  /**
+   * End the connection because of `err`: remember it, emit 'error' (once,
+   * and only if there is a listener, so a server never crashes on it), then
+   * close.
+   */
+  fail(err: unknown): void {
+    if (this.#closed) return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.error === null) {
+      this.error = error;
+      if (this.listenerCount('error') > 0) {
+        try {
+          this.emit('error', ...([error] as unknown as Parameters<E['error']>));
+        } finally {
+          this.close();
+        }
+        return;
+      }
+    }
+    this.close();
+  }
+
+  /** Bytes arrived (a view valid only during the call: copy what you keep). */
+  protected abstract onData(chunk: Buffer): void;
+
+  /** The peer finished sending (EOF). Default: close once output is flushed. */
+  protected onEnd(): void {
+    this.end();
+  }
+
+  /** First WRITE event of a Message created with `waitWritable` (the connect completed). */
+  protected onWritable(): void {
+    // Nothing by default: queued output is flushed right after.
+  }
+
+  /** All queued output was sent. */
+  protected onDrain(): void {
+    // Nothing by default.
+  }
+
+  /** Stop reading (keep writing); used after the last request a Message will accept. */
+  protected stopReading(): void {
+    this.#inputDone = true;
+    this.#updateMask();
+  }
+
+  #handleRead(): void {
+    const sock = this.sock;
+    for (let i = 0; i < MAX_READS_PER_EVENT; i++) {
+      const n = sock.recvInto(scratch);
+      if (n === null) return;
+      if (n === 0) {
+        this.#inputDone = true;
+        this.#updateMask();
+        this.onEnd();
+        return;
+      }
+      this.onData(scratch.subarray(0, n));
+      if (n < READ_SIZE || this.#closed || this.#readPaused || this.#inputDone) return;
+    }
+  }
+
+  #handleWrite(): void {
+    if (!this.#writable) {
+      this.#writable = true;
+      this.onWritable();
+      if (this.#closed) return;
+    }
+    const sock = this.sock;
+    while (this.#outBytes > 0) {
+      let chunk = this.#out[0];
+      if (this.#out.length > 1 && chunk.byteLength - this.#outOffset < COALESCE_LIMIT) chunk = this.#coalesce();
+      const view = this.#outOffset === 0 ? chunk : chunk.subarray(this.#outOffset);
+      const sent = sock.send(view);
+      if (sent === null) break;
+      this.#outBytes -= sent;
+      if (sent === view.byteLength) {
+        this.#out.shift();
+        this.#outOffset = 0;
+      } else {
+        this.#outOffset += sent;
+        break;
+      }
+    }
+    if (this.#readPaused && this.#outBytes <= this.#lowWaterMark) this.#readPaused = false;
+    if (this.#outBytes === 0) {
+      if (this.#closeWhenFlushed) {
+        this.close();
+        return;
+      }
+      this.onDrain();
+      if (this.#closed) return;
+    }
+    this.#updateMask();
+  }
+
+  // Merge the head of the queue into one buffer of at most COALESCE_LIMIT
+  // bytes, so many small writes cost one send().
+  #coalesce(): Buffer {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let i = 0;
+    for (; i < this.#out.length; i++) {
+      const part = i === 0 ? this.#out[0].subarray(this.#outOffset) : this.#out[i];
+      if (i > 0 && size + part.byteLength > COALESCE_LIMIT) break;
+      parts.push(part);
+      size += part.byteLength;
+    }
+    const merged = Buffer.concat(parts, size);
+    this.#out.splice(0, i, merged);
+    this.#outOffset = 0;
+    return merged;
+  }
+
+  #updateMask(): void {
+    if (this.#closed) return;
+    let mask = 0;
+    if (!this.#inputDone && !this.#readPaused) mask |= EVENT_READ;
+    if (this.#outBytes > 0 || !this.#writable) mask |= EVENT_WRITE;
+    this.#setMask(mask);
+  }
+
+  // Mask 0 (nothing to read, nothing to write: e.g. waiting for an
+  // asynchronous reply) means unregistered, so a level-triggered READ
+  // cannot spin the loop while we are not reading.
+  #setMask(mask: number): void {
+    if (mask === this.#mask || this.#closed) return;
+    if (mask === 0) this.selector.unregister(this.sock);
+    else if (this.#mask === 0) this.selector.register(this.sock, mask, this);
+    else this.selector.modify(this.sock, mask, this);
+    this.#mask = mask;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The I/O side of the protocol layer: Message and its subclasses, and the
+ * server helper. (lib/protocol/index.ts is the pure codec, which loads
+ * without libc.)
+ */
+export { Message } from './message.js';
+export type { MessageEvents, MessageOptions, EventsMode } from './message.js';
+export { EchoMessage } from './echo-message.js';
+export type { EchoMessageEvents, EchoMessageOptions } from './echo-message.js';
+export { ServerMessage } from './server-message.js';
+export type { ServerMessageEvents, ServerMessageOptions, Responder } from './server-message.js';
+export { ClientMessage } from './client-message.js';
+export type { ClientMessageEvents, ClientMessageOptions } from './client-message.js';
+export { MessageServer } from './message-server.js';
+export type { MessageServerEvents, MessageServerOptions, MessageFactory } from './message-server.js';

@@ -1,0 +1,967 @@
+/**
+ * Python's `socket.socket` over libc: the {@link Socket} class and the
+ * module functions that make sockets (`socketpair`, `createConnection`,
+ * `createServer`) plus the default timeout.
+ *
+ * Blocking, non-blocking and timeout modes follow CPython: the fd is
+ * O_NONBLOCK whenever a timeout (including 0) is set, and in timeout mode
+ * every operation first waits with poll() for the time left. Where Python
+ * raises `BlockingIOError`, non-blocking calls here return `null`.
+ */
+
+import { inspect } from 'node:util';
+import {
+  AF_INET, AF_INET6, AF_UNIX, EAGAIN, ECONNRESET, EINPROGRESS, EINTR, EBADF, F_DUPFD_CLOEXEC, FIONBIO,
+  IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
+  SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_REUSEADDR,
+  SO_REUSEPORT, SO_TYPE, SOMAXCONN,
+} from './sys/constants.js';
+import { SOCKADDR_STORAGE_SIZE } from './sys/structs.js';
+import { libc, type Libc } from './sys/libc.js';
+import { errnoError } from './sys/check.js';
+import {
+  SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
+} from './errors.js';
+import { monotonicMs, remainingMs } from './timeout.js';
+import {
+  decodeAddress, encodeAddress, formatAddress, getaddrinfoWith, sockaddrTarget,
+  type Address, type SocketAddress,
+} from './address.js';
+
+/** Extra, non-Python options of the {@link Socket} constructor and the module functions. */
+export interface SocketOptions {
+  /** The libc binding table to call through (tests pass a scripted one); default {@link libc}(). */
+  sys?: Libc;
+}
+
+/** What `send`/`sendall`/`sendto` take: bytes, or a string sent as UTF-8 (a Node convenience). */
+export type SendData = Uint8Array | ArrayBufferView | string;
+
+/** A `SyscallError` from `sendall()`, with how many bytes went out before it. */
+export interface SendallError extends SyscallError {
+  /** Bytes sent before the failure (Python's `BlockingIOError.characters_written`). */
+  bytesSent: number;
+}
+
+// Shared scratch memory. Every call below is synchronous and finishes with
+// these before returning, so one set per process is enough.
+const ADDR = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+const ADDRLEN = new Uint32Array(1);
+const INT = Buffer.alloc(4);
+const INTLEN = new Uint32Array(1);
+const POLLFD = new Uint8Array(8);
+// struct pollfd { int fd; short events; short revents; }: word 1 holds
+// events (low half, little-endian) and revents, cleared by the same store.
+const POLLFD_WORDS = new Int32Array(POLLFD.buffer);
+
+const SCRATCH_MAX = 64 * 1024;
+let scratch = Buffer.allocUnsafeSlow(16 * 1024);
+
+function scratchFor(n: number): Buffer {
+  if (scratch.length < n) {
+    let size = scratch.length;
+    while (size < n) size *= 2;
+    scratch = Buffer.allocUnsafeSlow(size);
+  }
+  return scratch;
+}
+
+/** Copy the first `n` received bytes of `buf` (scratch or a big one-off) into the result. */
+function takeReceived(buf: Buffer, n: number, bufsize: number): Buffer {
+  if (buf !== scratch && n >= bufsize >>> 1) return n === buf.length ? buf : buf.subarray(0, n);
+  const out = Buffer.allocUnsafe(n);
+  buf.copy(out, 0, 0, n);
+  return out;
+}
+
+let defaultTimeout: number | null = null;
+
+function parseTimeout(value: unknown, name: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidArgType(name, 'a number of seconds or null', value);
+  // Python: ValueError("Timeout value out of range").
+  if (value < 0 || !Number.isFinite(value)) throw outOfRange(name, 'a finite number of seconds >= 0 or null (Timeout value out of range)', value);
+  return value;
+}
+
+/**
+ * The timeout new sockets start with (Python's `socket.getdefaulttimeout`):
+ * `null` (blocking) unless {@link setdefaulttimeout} changed it.
+ */
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+/**
+ * Set the timeout, in seconds, that sockets created from now on start with
+ * (`null` = blocking, `0` = non-blocking), as Python's
+ * `socket.setdefaulttimeout`. Accepted sockets get it too.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-number (or NaN).
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or infinite value.
+ */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = parseTimeout(timeout, 'timeout');
+}
+
+function closedError(syscall: string): SyscallError {
+  return errnoError(EBADF, syscall);
+}
+
+function isSize(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0;
+}
+
+function sizeError(name: string, value: unknown): Error {
+  if (typeof value !== 'number') return invalidArgType(name, 'a non-negative integer', value);
+  return outOfRange(name, 'a non-negative integer', value);
+}
+
+function checkFlags(flags: unknown, name = 'flags'): number {
+  if (((flags as number) | 0) === flags) return flags as number;
+  if (typeof flags !== 'number') throw invalidArgType(name, 'an integer', flags);
+  throw outOfRange(name, 'a 32-bit integer', flags);
+}
+
+function toBytes(data: unknown, name: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw invalidArgType(name, 'a Buffer, a Uint8Array or a string', data);
+}
+
+function toWritable(buffer: unknown, name: string): Uint8Array {
+  if (buffer instanceof Uint8Array) return buffer;
+  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  throw invalidArgType(name, 'a Buffer, a Uint8Array or another ArrayBufferView', buffer);
+}
+
+function intArg(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'an integer', value);
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) throw outOfRange(name, 'a 32-bit integer', value);
+  return value;
+}
+
+const FAMILY_NAMES: Record<number, string> = { [AF_INET]: 'AF_INET', [AF_INET6]: 'AF_INET6', [AF_UNIX]: 'AF_UNIX' };
+const TYPE_NAMES: Record<number, string> = {
+  [SOCK_STREAM]: 'SOCK_STREAM', [SOCK_DGRAM]: 'SOCK_DGRAM', [SOCK_RAW]: 'SOCK_RAW', [SOCK_SEQPACKET]: 'SOCK_SEQPACKET',
+};
+
+/**
+ * A socket, as Python's `socket.socket`: `new Socket(family, type, proto,
+ * fileno)` with Python's positional order and defaults (AF_INET,
+ * SOCK_STREAM, 0). The fd is always created close-on-exec. With `fileno`,
+ * that fd is wrapped and any of family/type/proto left `undefined`/`null`
+ * is read from it (SO_DOMAIN, SO_TYPE, SO_PROTOCOL). A `type` that
+ * includes SOCK_NONBLOCK starts non-blocking (timeout 0); otherwise the
+ * socket starts with {@link getdefaulttimeout}.
+ *
+ * Modes (Python's): `settimeout(null)` blocks; `settimeout(0)` /
+ * `setblocking(false)` never waits, and where Python raises
+ * `BlockingIOError` the call returns `null`; `settimeout(s)` waits with
+ * poll() up to `s` seconds per call and then throws a
+ * {@link SocketTimeoutError}. EINTR is retried everywhere.
+ */
+export class Socket {
+  #sys: Libc;
+  #fd: number;
+  #family: number;
+  #type: number;
+  #proto: number;
+  #timeout: number | null = null;
+  // -1 blocking, 0 non-blocking, > 0 timeout mode (milliseconds, unrounded).
+  #timeoutMs = -1;
+
+  /**
+   * Create a socket, or wrap `fileno`.
+   * @param family address family (AF_INET, AF_INET6, AF_UNIX); default AF_INET.
+   * @param type SOCK_STREAM or SOCK_DGRAM, optionally `| SOCK_NONBLOCK`; default SOCK_STREAM.
+   * @param proto protocol number; default 0.
+   * @param fileno an open socket fd to wrap instead of creating one.
+   * @param options `sys`: the libc table to use (tests).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-integer family/type/proto/fileno.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative fileno or values outside int32.
+   * @throws {SyscallError} from socket() (`EAFNOSUPPORT`, `EMFILE`, ...) or, for a wrapped fd whose
+   *   family/type/proto must be detected, from getsockopt (`EBADF`, `ENOTSOCK`).
+   */
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null, options?: SocketOptions) {
+    const sys = options?.sys ?? libc();
+    this.#sys = sys;
+    let fam = family === undefined || family === null ? -1 : intArg(family, 'family');
+    let typ = type === undefined || type === null ? -1 : intArg(type, 'type');
+    let pro = proto === undefined || proto === null ? -1 : intArg(proto, 'proto');
+    let created = false;
+    if (fileno === undefined || fileno === null) {
+      if (fam === -1) fam = AF_INET;
+      if (typ === -1) typ = SOCK_STREAM;
+      if (pro === -1) pro = 0;
+      const fd = sys.socket(fam, typ | SOCK_CLOEXEC, pro);
+      if (fd < 0) throw errnoError(sys.errno(), 'socket');
+      this.#fd = fd;
+      created = true;
+    } else {
+      if (typeof fileno !== 'number' || !Number.isInteger(fileno)) throw invalidArgType('fileno', 'an integer file descriptor', fileno);
+      if (fileno < 0 || fileno > 0x7fffffff) throw outOfRange('fileno', 'a file descriptor >= 0', fileno);
+      this.#fd = fileno;
+      if (fam === -1) fam = this.#intOption(SO_DOMAIN, 'socket');
+      if (typ === -1) typ = this.#intOption(SO_TYPE, 'socket');
+      if (pro === -1) pro = this.#intOption(SO_PROTOCOL, 'socket');
+    }
+    this.#family = fam;
+    this.#type = typ & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    this.#proto = pro;
+    if ((typ & SOCK_NONBLOCK) !== 0) {
+      this.#timeout = 0;
+      this.#timeoutMs = 0;
+    } else if (defaultTimeout !== null) {
+      try {
+        this.#setTimeout(defaultTimeout, 'socket');
+      } catch (err) {
+        if (created) sys.close(this.#fd);
+        throw err;
+      }
+    }
+  }
+
+  #intOption(name: number, syscall: string): number {
+    INTLEN[0] = 4;
+    if (this.#sys.getsockopt(this.#fd, SOL_SOCKET, name, INT, INTLEN) < 0) throw errnoError(this.#sys.errno(), syscall);
+    return INT.readInt32LE(0);
+  }
+
+  /** Address family (AF_INET, AF_INET6, AF_UNIX, ...). */
+  get family(): number {
+    return this.#family;
+  }
+
+  /** Socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python 3.7+). */
+  get type(): number {
+    return this.#type;
+  }
+
+  /** Protocol number (0 for the family's default). */
+  get proto(): number {
+    return this.#proto;
+  }
+
+  /** True once `close()` or `detach()` was called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The current timeout in seconds (Python's `sock.timeout`); see {@link Socket.gettimeout}. */
+  get timeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** The fd, or -1 after `close()`/`detach()`. */
+  fileno(): number {
+    return this.#fd;
+  }
+
+  #setTimeout(timeout: number | null, syscall: string): void {
+    // ioctl(FIONBIO) flips O_NONBLOCK in one call (what CPython does on
+    // Linux); note that O_NONBLOCK belongs to the open file description, so
+    // dup()ed sockets share it.
+    INT.writeInt32LE(timeout === null ? 0 : 1, 0);
+    if (this.#sys.ioctl(this.#fd, FIONBIO, INT) < 0) throw errnoError(this.#sys.errno(), syscall);
+    this.#timeout = timeout;
+    this.#timeoutMs = timeout === null ? -1 : timeout * 1e3;
+  }
+
+  /**
+   * Set the timeout in seconds: `null` blocks, `0` is non-blocking, a
+   * positive number waits at most that long in each call (Python's
+   * `settimeout`).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-number.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or infinite value.
+   * @throws {SyscallError} `EBADF` (syscall `settimeout`) on a closed socket.
+   */
+  settimeout(timeout: number | null): void {
+    const t = parseTimeout(timeout, 'timeout');
+    if (this.#fd < 0) throw closedError('settimeout');
+    this.#setTimeout(t, 'settimeout');
+  }
+
+  /** The timeout in seconds, `null` in blocking mode, `0` when non-blocking. */
+  gettimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /**
+   * `setblocking(true)` is `settimeout(null)`, `setblocking(false)` is
+   * `settimeout(0)`. Sockets from `accept()` start blocking (unless a
+   * default timeout is set): servers driven by a selector call
+   * `setblocking(false)` on them, as the multiconn seed does.
+   * @throws {SyscallError} `EBADF` (syscall `setblocking`) on a closed socket.
+   */
+  setblocking(flag: boolean): void {
+    if (this.#fd < 0) throw closedError('setblocking');
+    this.#setTimeout(flag ? null : 0, 'setblocking');
+  }
+
+  /** False when non-blocking (timeout 0); true in blocking and in timeout mode, as Python. */
+  getblocking(): boolean {
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * Wait with poll() until the fd is ready for `events` or `deadline`
+   * (monotonic ms) passes; EINTR is retried with the time left.
+   */
+  #wait(events: number, deadline: number, syscall: string): void {
+    const sys = this.#sys;
+    POLLFD_WORDS[0] = this.#fd;
+    for (;;) {
+      POLLFD_WORDS[1] = events;
+      const n = sys.poll(POLLFD, 1, deadline < 0 ? -1 : remainingMs(deadline));
+      // Any revents, POLLERR/POLLHUP included: the call itself reports the error.
+      if (n > 0) return;
+      if (n === 0) throw new SocketTimeoutError(syscall);
+      const errno = sys.errno();
+      if (errno !== EINTR) throw errnoError(errno, syscall);
+    }
+  }
+
+  /**
+   * Bind to `address` (`['127.0.0.1', 0]`, `['::1', 0]`, `['', port]` for
+   * any, a path for AF_UNIX).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a wrong address shape.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad port or an AF_UNIX path too long.
+   * @throws {SyscallError} `EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, `EBADF`... with `address`/`port` or `path`
+   *   (message `bind EADDRINUSE 127.0.0.1:8080`); `ENOTFOUND`/`EAI_*` when a host name does not resolve.
+   */
+  bind(address: Address): void {
+    if (this.#fd < 0) throw closedError('bind');
+    const sys = this.#sys;
+    const len = encodeAddress(this.#family, address, ADDR, sys);
+    if (sys.bind(this.#fd, ADDR, len) < 0) throw errnoError(sys.errno(), 'bind', sockaddrTarget(ADDR, len));
+  }
+
+  /**
+   * Start accepting connections. `backlog` defaults to min(SOMAXCONN, 128)
+   * like Python; a negative value counts as 0.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-integer backlog.
+   * @throws {SyscallError} `EBADF`, `ENOTSUP` (errno 95, EOPNOTSUPP: e.g. a datagram socket)...
+   */
+  listen(backlog?: number): void {
+    let n = backlog === undefined ? Math.min(SOMAXCONN, 128) : intArg(backlog, 'backlog');
+    if (n < 0) n = 0;
+    if (this.#fd < 0) throw closedError('listen');
+    if (this.#sys.listen(this.#fd, n) < 0) throw errnoError(this.#sys.errno(), 'listen');
+  }
+
+  /**
+   * Accept a connection: `[socket, address]`. The new socket is
+   * close-on-exec and blocking (or has the default timeout, if one is set),
+   * as in Python — call `setblocking(false)` on it for a selector loop.
+   * Non-blocking and nothing pending: `null` (Python raises BlockingIOError).
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode when no connection came in time.
+   * @throws {SyscallError} `EBADF` (closed), `EINVAL` (not listening), `EMFILE`, `ECONNABORTED`...
+   */
+  accept(): [Socket, SocketAddress] | null {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('accept');
+    const sys = this.#sys;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLIN, deadline, 'accept');
+      ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+      const nfd = sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
+      if (nfd >= 0) {
+        const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
+        return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
+      }
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return null;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, 'accept');
+    }
+  }
+
+  /** connect() with CPython's waiting rules; the errno, 0 on success. */
+  #connect(address: Address, syscall: string): { errno: number; len: number } {
+    const sys = this.#sys;
+    const fd = this.#fd;
+    const len = encodeAddress(this.#family, address, ADDR, sys);
+    if (sys.connect(fd, ADDR, len) === 0) return { errno: 0, len };
+    const errno = sys.errno();
+    // connect(2): interrupted, the connection still completes
+    // asynchronously; EINPROGRESS (non-blocking fd), it completes later.
+    // Either way: wait for writability, then SO_ERROR holds the result.
+    const wait = errno === EINTR ? this.#timeoutMs !== 0 : errno === EINPROGRESS && this.#timeoutMs > 0;
+    if (!wait) return { errno, len };
+    this.#wait(POLLOUT, this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1, syscall);
+    INTLEN[0] = 4;
+    if (sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, INT, INTLEN) < 0) return { errno: sys.errno(), len };
+    return { errno: INT.readInt32LE(0), len };
+  }
+
+  /**
+   * Connect to `address`. Blocking: returns once connected. Non-blocking:
+   * throws code `EINPROGRESS` while the connection is under way (exactly
+   * Python's BlockingIOError; wait for writability, then read SO_ERROR or
+   * call `connectEx`). Timeout mode: waits up to the timeout.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a wrong address shape.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad port or an AF_UNIX path too long.
+   * @throws {SyscallError} `ECONNREFUSED`, `ENOENT`, `EINPROGRESS`, `ENETUNREACH`, `EBADF`... with
+   *   `address`/`port` or `path` (message `connect ECONNREFUSED 127.0.0.1:9`); `ENOTFOUND`/`EAI_*` for a name
+   *   that does not resolve.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   */
+  connect(address: Address): void {
+    if (this.#fd < 0) throw closedError('connect');
+    const { errno, len } = this.#connect(address, 'connect');
+    if (errno !== 0) throw errnoError(errno, 'connect', sockaddrTarget(ADDR, len));
+  }
+
+  /**
+   * Like {@link Socket.connect} but returns the errno instead of throwing
+   * it (Python's `connect_ex`): 0 when connected, `EINPROGRESS` (115) for
+   * a non-blocking connect under way, `ECONNREFUSED` (111)...; `EAGAIN`
+   * (11) when a timeout ran out, and `EBADF` (9) on a closed socket, both
+   * as in Python.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a wrong address shape.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad port or an AF_UNIX path too long.
+   * @throws {SyscallError} `ENOTFOUND`/`EAI_*` when a host name does not resolve.
+   */
+  connectEx(address: Address): number {
+    if (this.#fd < 0) return EBADF;
+    try {
+      return this.#connect(address, 'connectEx').errno;
+    } catch (err) {
+      if (err instanceof SocketTimeoutError) return EAGAIN;
+      throw err;
+    }
+  }
+
+  /**
+   * Receive up to `bufsize` bytes: a new Buffer of exactly the bytes
+   * received, empty (length 0) at end of stream. Non-blocking and nothing
+   * to read: `null` (Python raises BlockingIOError). The bytes are read
+   * into a reused scratch buffer and copied out, so one result allocation
+   * is all a call costs.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-number bufsize.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or non-integer bufsize.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`, `ENOTCONN`...
+   */
+  recv(bufsize: number, flags = 0): Buffer | null {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('recv');
+    if (!isSize(bufsize)) throw sizeError('bufsize', bufsize);
+    checkFlags(flags);
+    // As CPython: recv(0) makes no call (a TCP recv of 0 bytes would block).
+    if (bufsize === 0) return Buffer.alloc(0);
+    const sys = this.#sys;
+    const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLIN, deadline, 'recv');
+      const r = sys.recv(fd, buf, bufsize, flags);
+      // MSG_TRUNC makes datagram sockets report the full length.
+      if (r >= 0) return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return null;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, 'recv');
+    }
+  }
+
+  /**
+   * Receive into `buffer` (its first `nbytes` bytes, all of it when 0) and
+   * return the count; allocates nothing. Non-blocking and nothing to read:
+   * `null`.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `buffer` is not a Uint8Array/ArrayBufferView.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative `nbytes` or one larger than the buffer.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`...
+   */
+  recvInto(buffer: Uint8Array | ArrayBufferView, nbytes = 0, flags = 0): number | null {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('recvInto');
+    const buf = toWritable(buffer, 'buffer');
+    const n = this.#intoSize(buf, nbytes);
+    checkFlags(flags);
+    if (n === 0) return 0;
+    const sys = this.#sys;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLIN, deadline, 'recvInto');
+      const r = sys.recv(fd, buf, n, flags);
+      if (r >= 0) return r > n ? n : r;
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return null;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, 'recvInto');
+    }
+  }
+
+  #intoSize(buf: Uint8Array, nbytes: unknown): number {
+    if (!isSize(nbytes)) throw sizeError('nbytes', nbytes);
+    // Python: ValueError("buffer too small for requested bytes").
+    if (nbytes > buf.byteLength) throw outOfRange('nbytes', `<= the buffer's length (${buf.byteLength}); buffer too small for requested bytes`, nbytes);
+    return nbytes === 0 ? buf.byteLength : nbytes;
+  }
+
+  /** recvfrom(2) into `buf`; the count, or -1 with errno handled as recv. */
+  #recvfrom(buf: Uint8Array, n: number, flags: number, syscall: string): number {
+    const fd = this.#fd;
+    const sys = this.#sys;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLIN, deadline, syscall);
+      ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+      const r = sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
+      if (r >= 0) return r > n ? n : r;
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return -1;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, syscall);
+    }
+  }
+
+  /**
+   * Receive up to `bufsize` bytes and the sender's address: `[data,
+   * address]`; the address is null on a connected stream socket (Python's
+   * None). Non-blocking and nothing to read: `null`.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-number bufsize.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or non-integer bufsize.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`...
+   */
+  recvfrom(bufsize: number, flags = 0): [Buffer, SocketAddress | null] | null {
+    if (this.#fd < 0) throw closedError('recvfrom');
+    if (!isSize(bufsize)) throw sizeError('bufsize', bufsize);
+    checkFlags(flags);
+    const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
+    const r = this.#recvfrom(buf, bufsize, flags, 'recvfrom');
+    if (r < 0) return null;
+    return [takeReceived(buf, r, bufsize), decodeAddress(ADDR, ADDRLEN[0])];
+  }
+
+  /**
+   * recvfrom into `buffer` (first `nbytes` bytes, all when 0): `[count,
+   * address]`, or `null` when non-blocking and nothing is there.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `buffer` is not a Uint8Array/ArrayBufferView.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative `nbytes` or one larger than the buffer.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`...
+   */
+  recvfromInto(buffer: Uint8Array | ArrayBufferView, nbytes = 0, flags = 0): [number, SocketAddress | null] | null {
+    if (this.#fd < 0) throw closedError('recvfromInto');
+    const buf = toWritable(buffer, 'buffer');
+    const n = this.#intoSize(buf, nbytes);
+    checkFlags(flags);
+    const r = this.#recvfrom(buf, n, flags, 'recvfromInto');
+    if (r < 0) return null;
+    return [r, decodeAddress(ADDR, ADDRLEN[0])];
+  }
+
+  /**
+   * Send `data` (bytes, or a string as UTF-8 — a Node convenience) once
+   * and return how many bytes the kernel took; it may be fewer, see
+   * {@link Socket.sendall}. Always with MSG_NOSIGNAL: a peer that went away
+   * is an `EPIPE`/`ECONNRESET` error, never SIGPIPE. Non-blocking and the
+   * send buffer full: `null` (Python raises BlockingIOError).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not bytes or a string.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `EPIPE`, `ECONNRESET`, `ENOTCONN`...
+   */
+  send(data: SendData, flags = 0): number | null {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('send');
+    const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
+    const f = checkFlags(flags) | MSG_NOSIGNAL;
+    const sys = this.#sys;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'send');
+      const r = sys.send(fd, buf, buf.byteLength, f);
+      if (r >= 0) return r;
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return null;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, 'send');
+    }
+  }
+
+  /**
+   * Send all of `data`, calling send() until it is gone (with
+   * MSG_NOSIGNAL). In timeout mode the timeout bounds the whole call, as
+   * in Python 3.5+.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not bytes or a string.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EAGAIN` on a non-blocking socket whose buffer filled up (Python's
+   *   BlockingIOError), `EPIPE`, `ECONNRESET`, `EBADF`...; each carries `bytesSent` ({@link SendallError}).
+   */
+  sendall(data: SendData, flags = 0): void {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('sendall');
+    const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
+    const f = checkFlags(flags) | MSG_NOSIGNAL;
+    const sys = this.#sys;
+    const len = buf.byteLength;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    let off = 0;
+    while (off < len) {
+      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendall');
+      const r = sys.send(fd, off === 0 ? buf : buf.subarray(off), len - off, f);
+      if (r >= 0) {
+        off += r;
+        continue;
+      }
+      const errno = sys.errno();
+      if (errno === EINTR || (errno === EAGAIN && deadline >= 0)) continue;
+      const err = errnoError(errno, 'sendall') as SendallError;
+      err.bytesSent = off;
+      throw err;
+    }
+  }
+
+  /**
+   * Send a datagram to `address` (Python's two signatures:
+   * `sendto(data, address)` and `sendto(data, flags, address)`), with
+   * MSG_NOSIGNAL. Returns the bytes sent, or `null` when non-blocking and
+   * it would block.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for bad data or a wrong address shape.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad port or an AF_UNIX path too long.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `EMSGSIZE`, `ECONNREFUSED`, `EISCONN`...; `ENOTFOUND`/`EAI_*`
+   *   when a host name does not resolve.
+   */
+  sendto(data: SendData, address: Address): number | null;
+  sendto(data: SendData, flags: number, address: Address): number | null;
+  sendto(data: SendData, flagsOrAddress: number | Address, maybeAddress?: Address): number | null {
+    const fd = this.#fd;
+    if (fd < 0) throw closedError('sendto');
+    const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
+    let flags = 0;
+    let address: unknown = flagsOrAddress;
+    if (maybeAddress !== undefined) {
+      flags = checkFlags(flagsOrAddress);
+      address = maybeAddress;
+    }
+    const sys = this.#sys;
+    const len = encodeAddress(this.#family, address, ADDR, sys);
+    const f = flags | MSG_NOSIGNAL;
+    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    for (;;) {
+      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendto');
+      const r = sys.sendto(fd, buf, buf.byteLength, f, ADDR, len);
+      if (r >= 0) return r;
+      const errno = sys.errno();
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN) {
+        if (this.#timeoutMs === 0) return null;
+        if (deadline >= 0) continue;
+      }
+      throw errnoError(errno, 'sendto', sockaddrTarget(ADDR, len));
+    }
+  }
+
+  /**
+   * Shut down one or both halves: SHUT_RD (0), SHUT_WR (1), SHUT_RDWR (2).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-integer.
+   * @throws {SyscallError} `EBADF` (closed), `ENOTCONN`, `EINVAL`...
+   */
+  shutdown(how: number): void {
+    const h = intArg(how, 'how');
+    if (this.#fd < 0) throw closedError('shutdown');
+    if (this.#sys.shutdown(this.#fd, h) < 0) throw errnoError(this.#sys.errno(), 'shutdown');
+  }
+
+  /**
+   * Close the fd. Idempotent; afterwards `fileno()` is -1 and every other
+   * method throws `EBADF`. ECONNRESET and EINTR from close() are ignored
+   * (Linux releases the fd anyway), as in Python.
+   * @throws {SyscallError} any other close() failure (e.g. `EBADF` if the fd was closed behind our back).
+   */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#fd = -1;
+    if (this.#sys.close(fd) < 0) {
+      const errno = this.#sys.errno();
+      if (errno !== ECONNRESET && errno !== EINTR) throw errnoError(errno, 'close');
+    }
+  }
+
+  /** Same as {@link Socket.close} (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Give up the fd without closing it: the socket is closed, the fd is returned (-1 if already closed). */
+  detach(): number {
+    const fd = this.#fd;
+    this.#fd = -1;
+    return fd;
+  }
+
+  /**
+   * A new Socket on a duplicate of the fd (close-on-exec), with the same
+   * family, type, proto and timeout.
+   * @throws {SyscallError} `EBADF` (closed), `EMFILE`...
+   */
+  dup(): Socket {
+    if (this.#fd < 0) throw closedError('dup');
+    const sys = this.#sys;
+    const nfd = sys.fcntl(this.#fd, F_DUPFD_CLOEXEC, 0);
+    if (nfd < 0) throw errnoError(sys.errno(), 'dup');
+    const sock = adopt(sys, nfd, this.#family, this.#type, this.#proto);
+    try {
+      sock.settimeout(this.#timeout);
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    return sock;
+  }
+
+  /**
+   * Set a socket option. A number (or boolean) is passed as a C int; a
+   * Buffer/Uint8Array is passed as the raw option bytes.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a value that is neither a number, boolean nor bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a number that is not a 32-bit integer.
+   * @throws {SyscallError} `EBADF` (closed), `ENOPROTOOPT`, `EINVAL`...
+   */
+  setsockopt(level: number, optname: number, value: number | boolean | Uint8Array): void {
+    const lvl = intArg(level, 'level');
+    const name = intArg(optname, 'optname');
+    let buf: Uint8Array;
+    if (typeof value === 'number') {
+      INT.writeInt32LE(intArg(value, 'value'), 0);
+      buf = INT;
+    } else if (typeof value === 'boolean') {
+      INT.writeInt32LE(value ? 1 : 0, 0);
+      buf = INT;
+    } else if (value instanceof Uint8Array) {
+      buf = value;
+    } else {
+      throw invalidArgType('value', 'an integer, a boolean or a Buffer', value);
+    }
+    if (this.#fd < 0) throw closedError('setsockopt');
+    if (this.#sys.setsockopt(this.#fd, lvl, name, buf, buf.byteLength) < 0) throw errnoError(this.#sys.errno(), 'setsockopt');
+  }
+
+  /**
+   * Read a socket option: a C int as a number, or, with `buflen`, the raw
+   * bytes (at most `buflen`, 1..1024) as a Buffer.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for non-integer arguments.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `buflen` outside 1..1024 (Python: "getsockopt buflen out of range").
+   * @throws {SyscallError} `EBADF` (closed), `ENOPROTOOPT`...
+   */
+  getsockopt(level: number, optname: number): number;
+  getsockopt(level: number, optname: number, buflen: number): Buffer;
+  getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
+    const lvl = intArg(level, 'level');
+    const name = intArg(optname, 'optname');
+    if (buflen !== undefined) {
+      const n = intArg(buflen, 'buflen');
+      if (n <= 0 || n > 1024) throw outOfRange('buflen', '>= 1 and <= 1024 (getsockopt buflen out of range)', n);
+      if (this.#fd < 0) throw closedError('getsockopt');
+      const out = Buffer.alloc(n);
+      INTLEN[0] = n;
+      if (this.#sys.getsockopt(this.#fd, lvl, name, out, INTLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockopt');
+      return INTLEN[0] === n ? out : out.subarray(0, INTLEN[0]);
+    }
+    if (this.#fd < 0) throw closedError('getsockopt');
+    INT.writeInt32LE(0, 0);
+    INTLEN[0] = 4;
+    if (this.#sys.getsockopt(this.#fd, lvl, name, INT, INTLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockopt');
+    return INT.readInt32LE(0);
+  }
+
+  /**
+   * The local address (`['0.0.0.0', 0]` before bind for AF_INET, `''` for
+   * an unnamed AF_UNIX socket).
+   * @throws {SyscallError} `EBADF` (closed).
+   */
+  getsockname(): SocketAddress {
+    if (this.#fd < 0) throw closedError('getsockname');
+    ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+    if (this.#sys.getsockname(this.#fd, ADDR, ADDRLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockname');
+    return decodeAddress(ADDR, ADDRLEN[0]) ?? '';
+  }
+
+  /**
+   * The peer's address.
+   * @throws {SyscallError} `ENOTCONN` when not connected, `EBADF` (closed).
+   */
+  getpeername(): SocketAddress {
+    if (this.#fd < 0) throw closedError('getpeername');
+    ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+    if (this.#sys.getpeername(this.#fd, ADDR, ADDRLEN) < 0) throw errnoError(this.#sys.errno(), 'getpeername');
+    return decodeAddress(ADDR, ADDRLEN[0]) ?? '';
+  }
+
+  /**
+   * Python's repr: `<socket fd=3, family=AF_INET, type=SOCK_STREAM,
+   * proto=0, laddr=('127.0.0.1', 8080), raddr=('127.0.0.1', 50000)>`
+   * (`[closed]` after close; laddr/raddr only when known and non-empty).
+   */
+  toString(): string {
+    const closed = this.#fd < 0;
+    let s = `<socket${closed ? ' [closed]' : ''} fd=${this.#fd}, family=${FAMILY_NAMES[this.#family] ?? this.#family}, `
+      + `type=${TYPE_NAMES[this.#type] ?? this.#type}, proto=${this.#proto}`;
+    if (!closed) {
+      for (const [key, get] of [['laddr', () => this.getsockname()], ['raddr', () => this.getpeername()]] as const) {
+        try {
+          const addr = get();
+          if (!(typeof addr === 'string' && addr === '')) s += `, ${key}=${formatAddress(addr)}`;
+        } catch {
+          // Not bound / not connected: Python leaves the field out.
+        }
+      }
+    }
+    return `${s}>`;
+  }
+
+  /** util.inspect / console.log show the repr. */
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Wrap an fd this module just made; if that fails (the default timeout's ioctl), the fd is closed. */
+function adopt(sys: Libc, fd: number, family: number, type: number, proto: number): Socket {
+  try {
+    return new Socket(family, type, proto, fd, { sys });
+  } catch (err) {
+    sys.close(fd);
+    throw err;
+  }
+}
+
+/**
+ * A connected pair of sockets (Python's `socket.socketpair`), close-on-exec,
+ * AF_UNIX/SOCK_STREAM by default; `type | SOCK_NONBLOCK` makes both
+ * non-blocking.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for non-integer arguments.
+ * @throws {SyscallError} `EAFNOSUPPORT`, `ENOTSUP` (EOPNOTSUPP), `EMFILE`...
+ */
+export function socketpair(family = AF_UNIX, type = SOCK_STREAM, proto = 0, options?: SocketOptions): [Socket, Socket] {
+  const sys = options?.sys ?? libc();
+  const fam = intArg(family, 'family');
+  const typ = intArg(type, 'type');
+  const pro = intArg(proto, 'proto');
+  const sv = new Int32Array(2);
+  if (sys.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv) < 0) throw errnoError(sys.errno(), 'socketpair');
+  let first: Socket;
+  try {
+    first = adopt(sys, sv[0], fam, typ, pro);
+  } catch (err) {
+    sys.close(sv[1]);
+    throw err;
+  }
+  try {
+    return [first, adopt(sys, sv[1], fam, typ, pro)];
+  } catch (err) {
+    first.close();
+    throw err;
+  }
+}
+
+function isOSError(err: unknown): boolean {
+  return err instanceof SyscallError || err instanceof SocketTimeoutError;
+}
+
+/**
+ * Connect a TCP socket to `[host, port]` (Python's
+ * `socket.create_connection`): resolve with getaddrinfo(host, port, 0,
+ * SOCK_STREAM), try each address in order, return the first socket that
+ * connects. `timeout` undefined keeps the default timeout; `null` blocks; a
+ * number is set with `settimeout` before connecting. `sourceAddress` is
+ * bound first.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `address` is not a `[host, port]` pair.
+ * @throws {SyscallError} the last address's error (`ECONNREFUSED`, ...), or `ENOTFOUND`/`EAI_*` from getaddrinfo.
+ * @throws {SocketTimeoutError} `ETIMEDOUT` when the last address timed out.
+ */
+export function createConnection(
+  address: readonly [host: string | null, port: number | string],
+  timeout?: number | null,
+  sourceAddress?: Address | null,
+  options?: SocketOptions,
+): Socket {
+  if (!Array.isArray(address) || address.length !== 2) throw invalidArgType('address', 'a [host, port] array', address);
+  const sys = options?.sys ?? libc();
+  const [host, port] = address;
+  const t = timeout === undefined ? undefined : parseTimeout(timeout, 'timeout');
+  let last: unknown;
+  for (const [family, type, proto, , sa] of getaddrinfoWith(sys, host, port, 0, SOCK_STREAM)) {
+    let sock: Socket | undefined;
+    try {
+      sock = new Socket(family, type, proto, undefined, { sys });
+      if (t !== undefined) sock.settimeout(t);
+      if (sourceAddress !== undefined && sourceAddress !== null) sock.bind(sourceAddress);
+      sock.connect(sa as Address);
+      return sock;
+    } catch (err) {
+      sock?.close();
+      if (!isOSError(err)) throw err;
+      last = err;
+    }
+  }
+  if (last === undefined) throw new SyscallError(0, 'getaddrinfo', { hostname: String(host) }, 'ENOTFOUND', 'getaddrinfo returns an empty list');
+  throw last;
+}
+
+/** Options of {@link createServer} (Python's keyword arguments of `create_server`). */
+export interface CreateServerOptions extends SocketOptions {
+  /** AF_INET (default), AF_INET6 or AF_UNIX. */
+  family?: number;
+  /** listen() backlog; default min(SOMAXCONN, 128). */
+  backlog?: number;
+  /** Set SO_REUSEPORT (several processes may bind the same port). */
+  reuseport?: boolean;
+  /** AF_INET6 only: accept IPv4 too (IPV6_V6ONLY off); otherwise IPV6_V6ONLY is set. */
+  dualstackIpv6?: boolean;
+}
+
+/**
+ * A listening TCP socket bound to `address` (Python's
+ * `socket.create_server`): SO_REUSEADDR set, SO_REUSEPORT if asked,
+ * IPV6_V6ONLY per `dualstackIpv6` for AF_INET6, then bind and listen. The
+ * socket is closed again if any step fails.
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for `dualstackIpv6` without AF_INET6; `ERR_INVALID_ARG_TYPE`
+ *   for a wrong address shape.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad port.
+ * @throws {SyscallError} `EADDRINUSE`, `EACCES`... (with the address), or from socket()/setsockopt/listen.
+ */
+export function createServer(address: Address, options: CreateServerOptions = {}): Socket {
+  const family = options.family ?? AF_INET;
+  if (options.dualstackIpv6 === true && family !== AF_INET6) {
+    throw invalidArgValue('options.dualstackIpv6', 'requires family AF_INET6 (dualstack_ipv6 requires AF_INET6 family)', options.dualstackIpv6);
+  }
+  const sock = new Socket(family, SOCK_STREAM, 0, undefined, { sys: options.sys });
+  try {
+    try {
+      sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    } catch {
+      // Python ignores a failure here too.
+    }
+    if (options.reuseport === true) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    if (family === AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, options.dualstackIpv6 === true ? 0 : 1);
+    sock.bind(address);
+    sock.listen(options.backlog);
+    return sock;
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+// EchoMessage (multiconn server and client) over loopback, write interest
+// only while output is queued, and the high-water mark.
+import t from 'tap';
+import { EchoMessage } from '../../lib/protocol/echo-message.js';
+import { Socket } from '../../lib/socket.js';
+import { EVENT_READ, EVENT_WRITE } from '../../lib/selectors/events.js';
+import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/sys/constants.js';
+import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
+
+t.test('multiconn: 20 echo clients, two messages each, all echoed', async (t) => {
+  const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new EchoMessage(sel, sock, addr) });
+  const sel = clientSelector(t);
+  const clients = Array.from({ length: 20 }, (_, i) => {
+    const messages = [`Message 1 from client ${i}.`, `Message 2 from client ${i}.`];
+    const c = new EchoMessage(sel, connecting(port), ['127.0.0.1', port], { messages });
+    const got: Buffer[] = [];
+    const sent: Buffer[] = [];
+    c.on('send', (m) => sent.push(m));
+    c.on('data', (d) => got.push(d));
+    c.on('error', (e) => t.fail(e.message));
+    c.on('close', () => {
+      t.equal(Buffer.concat(got).toString(), messages.join(''), `client ${i} got its bytes back`);
+      t.equal(sent.length, 2);
+    });
+    t.ok(c.isClient);
+    t.equal(c.expectedBytes, Buffer.byteLength(messages.join('')));
+    return c;
+  });
+  await drive(sel, clients);
+  t.ok(clients.every((c) => c.bytesReceived === c.expectedBytes && c.bytesSent === c.expectedBytes));
+  await until(() => server.connections.size === 0);
+  t.equal(server.accepted, 20);
+});
+
+t.test('write interest only while output is queued; reading pauses above the high-water mark', async (t) => {
+  let serverSide: EchoMessage | undefined;
+  const { server, port } = startServer(t, {
+    createMessage: (sel, sock, addr) => {
+      sock.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+      serverSide = new EchoMessage(sel, sock, addr, { highWaterMark: 64 * 1024 });
+      return serverSide;
+    },
+  });
+  // A peer that sends and never reads: the echo queue fills.
+  const peer = new Socket(AF_INET, SOCK_STREAM);
+  t.teardown(() => peer.close());
+  peer.setsockopt(SOL_SOCKET, SO_RCVBUF, 4096);
+  peer.connect(['127.0.0.1', port]);
+  await until(() => serverSide !== undefined);
+  const key = () => server.selector.getKey(serverSide!.sock);
+  t.equal(key().events, EVENT_READ, 'idle: READ only, no busy loop on writability');
+  peer.setblocking(false);
+  const block = Buffer.alloc(16 * 1024, 0x61);
+  let pushed = 0;
+  const start = performance.now();
+  while (performance.now() - start < 5000 && pushed < 8 * 1024 * 1024) {
+    const n = peer.send(block);
+    if (n === null) {
+      if (serverSide!.readPaused) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      continue;
+    }
+    pushed += n;
+  }
+  await until(() => serverSide!.readPaused);
+  t.ok(serverSide!.readPaused, 'stopped reading from a peer that does not read');
+  t.ok(serverSide!.pendingBytes <= 64 * 1024 + 64 * 1024 * 16, `queue bounded (${serverSide!.pendingBytes} bytes)`);
+  t.equal(key().events, EVENT_WRITE, 'waiting to write only');
+  // Drain from the peer: the server resumes reading and echoes everything.
+  let back = 0;
+  const buf = Buffer.alloc(65536);
+  const deadline = performance.now() + 20_000;
+  while (back < pushed && performance.now() < deadline) {
+    const n = peer.recvInto(buf);
+    if (n === null) await new Promise((resolve) => setTimeout(resolve, 1));
+    else if (n === 0) break;
+    else back += n;
+  }
+  t.equal(back, pushed, 'every byte echoed once the peer reads');
+  await until(() => !serverSide!.readPaused && serverSide!.pendingBytes === 0);
+  t.equal(key().events, EVENT_READ);
+});
+
+t.test('a client whose peer closes early still closes cleanly', async (t) => {
+  const { server, port } = startServer(t, {
+    createMessage: (sel, sock, addr) => {
+      const m = new EchoMessage(sel, sock, addr);
+      m.on('data', () => m.close());
+      return m;
+    },
+  });
+  const sel = clientSelector(t);
+  const c = new EchoMessage(sel, connecting(port), ['127.0.0.1', port], { messages: ['hello'] });
+  await drive(sel, [c]);
+  t.ok(c.closed);
+  t.equal(c.bytesReceived, 0);
+  t.equal(server.accepted, 1);
+});

@@ -1,0 +1,71 @@
+// Shared by the Message suites: a server running in Node's loop, clients
+// driven by their own selector, raw sockets for misbehaving peers.
+import type { Test } from 'tap';
+import { Socket } from '../../lib/socket.js';
+import { AF_INET, SOCK_STREAM } from '../../lib/sys/constants.js';
+import { DefaultSelector } from '../../lib/selectors/default-selector.js';
+import type { BaseSelector } from '../../lib/selectors/base-selector.js';
+import { Message } from '../../lib/protocol/message.js';
+import { MessageServer, type MessageServerOptions } from '../../lib/protocol/message-server.js';
+
+/** A MessageServer on 127.0.0.1:<ephemeral>, running until teardown. */
+export function startServer(t: Test, options: MessageServerOptions): { server: MessageServer; port: number; done: Promise<void> } {
+  const server = new MessageServer(['127.0.0.1', 0], options);
+  const port = server.address()[1] as number;
+  const ac = new AbortController();
+  const done = server.run({ signal: ac.signal });
+  t.teardown(async () => {
+    ac.abort();
+    await done;
+    server.close();
+  });
+  return { server, port, done };
+}
+
+/** A non-blocking socket connecting to 127.0.0.1:port (connect in progress). */
+export function connecting(port: number): Socket {
+  const sock = new Socket(AF_INET, SOCK_STREAM);
+  sock.setblocking(false);
+  sock.connectEx(['127.0.0.1', port]);
+  return sock;
+}
+
+/** A selector for client Messages, closed at teardown. */
+export function clientSelector(t: Test): BaseSelector<unknown> {
+  const sel = new DefaultSelector();
+  t.teardown(() => sel.close());
+  return sel;
+}
+
+/**
+ * Drive client Messages on `sel` until every one of `messages` closed (or
+ * `ms` passed: then the remaining ones are closed and the promise rejects).
+ */
+export async function drive(sel: BaseSelector<unknown>, messages: Message[], ms = 10_000): Promise<void> {
+  let open = messages.filter((m) => !m.closed).length;
+  if (open === 0) return;
+  const ac = new AbortController();
+  for (const m of messages) m.on('close', () => {
+    if (--open === 0) ac.abort();
+  });
+  let timedOut = false;
+  const guard = setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, ms);
+  await sel.run((key, mask) => (key.data as Message).processEvents(mask), { signal: ac.signal });
+  clearTimeout(guard);
+  if (timedOut) {
+    for (const m of messages) m.close();
+    throw new Error(`clients still open after ${ms} ms`);
+  }
+}
+
+/** Wait until `cond()` holds, polling Node's loop (bounded). */
+export async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const start = performance.now();
+  while (!cond()) {
+    if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,125 @@
+// A server keeps serving good clients while others send garbage, stall
+// mid-frame, reset the connection, or make a listener throw.
+import t, { type Test } from 'tap';
+import { ServerMessage } from '../../lib/protocol/server-message.js';
+import { ClientMessage } from '../../lib/protocol/client-message.js';
+import { createRequest } from '../../lib/protocol/app-logic.js';
+import { ProtocolError } from '../../lib/errors.js';
+import { Socket } from '../../lib/socket.js';
+import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER } from '../../lib/sys/constants.js';
+import type { Message } from '../../lib/protocol/message.js';
+import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
+
+function rawClient(t: Test, port: number): Socket {
+  const s = new Socket(AF_INET, SOCK_STREAM);
+  t.teardown(() => s.close());
+  s.connect(['127.0.0.1', port]);
+  return s;
+}
+
+async function goodClients(t: Test, port: number, n: number): Promise<number> {
+  const sel = clientSelector(t);
+  let ok = 0;
+  const clients = Array.from({ length: n }, () => {
+    const c = new ClientMessage(sel, connecting(port), ['127.0.0.1', port], createRequest('search', 'morpheus'));
+    c.on('response', (f) => {
+      if ((f.content as { result: string }).result === 'Follow the white rabbit. 🐰') ok++;
+    });
+    return c;
+  });
+  await drive(sel, clients);
+  return ok;
+}
+
+const garbage: Array<[string, Buffer, string]> = [
+  ['header not JSON', Buffer.concat([Buffer.from([0, 5]), Buffer.from('{nope')]), 'ERR_PROTOCOL_INVALID_HEADER'],
+  ['missing header', Buffer.concat([Buffer.from([0, 2]), Buffer.from('{}')]), 'ERR_PROTOCOL_MISSING_HEADER'],
+  ['negative length', (() => {
+    const h = Buffer.from('{"byteorder": "little", "content-type": "text/json", "content-encoding": "utf-8", "content-length": -1}');
+    const p = Buffer.alloc(2);
+    p.writeUInt16BE(h.length);
+    return Buffer.concat([p, h]);
+  })(), 'ERR_PROTOCOL_INVALID_LENGTH'],
+  ['zero-length header', Buffer.from([0, 0, 1, 2, 3]), 'ERR_PROTOCOL_INVALID_HEADER'],
+];
+
+for (const [name, bytes, code] of garbage) {
+  t.test(`garbage (${name}) closes that connection only, with ${code}`, async (t) => {
+    const errors: Array<[Error, Message]> = [];
+    const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+    server.on('clientError', (err, m) => errors.push([err, m]));
+    const bad = rawClient(t, port);
+    bad.sendall(bytes);
+    await until(() => errors.length === 1);
+    t.ok(errors[0][0] instanceof ProtocolError);
+    t.equal((errors[0][0] as ProtocolError).code, code);
+    t.ok(errors[0][1].closed);
+    bad.settimeout(5);
+    t.equal(bad.recv(100)?.length, 0, 'the bad client sees EOF, no reply');
+    t.equal(await goodClients(t, port, 5), 5, 'good clients are served');
+    t.notOk(server.closed);
+  });
+}
+
+t.test('a client stalled mid-frame does not hold up the others; EOF mid-frame is TRUNCATED', async (t) => {
+  const errors: Error[] = [];
+  const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+  server.on('clientError', (err) => errors.push(err));
+  const stalled = rawClient(t, port);
+  stalled.sendall(Buffer.from([0, 103, 0x7b, 0x22]));
+  t.equal(await goodClients(t, port, 5), 5);
+  t.equal(errors.length, 0);
+  stalled.close();
+  await until(() => errors.length === 1);
+  t.equal((errors[0] as ProtocolError).code, 'ERR_PROTOCOL_TRUNCATED');
+});
+
+t.test('a client that resets the connection (RST) is dropped quietly', async (t) => {
+  const errors: Error[] = [];
+  const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { keepAlive: true }) });
+  server.on('clientError', (err) => errors.push(err));
+  const rst = rawClient(t, port);
+  await until(() => server.connections.size === 1);
+  rst.sendall(Buffer.from([0, 103]));
+  const linger = Buffer.alloc(8);
+  linger.writeInt32LE(1, 0);
+  linger.writeInt32LE(0, 4);
+  rst.setsockopt(SOL_SOCKET, SO_LINGER, linger);
+  rst.close();
+  await until(() => server.connections.size === 0);
+  t.ok(errors.length <= 1);
+  if (errors.length === 1) t.match(errors[0], { code: /ECONNRESET|ERR_PROTOCOL_TRUNCATED/ });
+  t.equal(await goodClients(t, port, 3), 3);
+});
+
+t.test('a throwing listener closes its connection only', async (t) => {
+  let n = 0;
+  const errors: Error[] = [];
+  const { server, port } = startServer(t, {
+    createMessage: (sel, sock, addr) => {
+      const m = new ServerMessage(sel, sock, addr);
+      if (n++ === 0) m.on('request', () => {
+        throw new Error('listener bug');
+      });
+      return m;
+    },
+  });
+  server.on('clientError', (err) => errors.push(err));
+  const sel = clientSelector(t);
+  const first = new ClientMessage(sel, connecting(port), ['127.0.0.1', port], createRequest('search', 'ring'));
+  let firstErr: Error | undefined;
+  first.on('error', (e) => (firstErr = e));
+  await drive(sel, [first]);
+  t.match(firstErr, { code: 'ERR_PROTOCOL_TRUNCATED' }, 'the client sees the connection end without a reply');
+  t.equal(errors[0]?.message, 'listener bug');
+  t.equal(await goodClients(t, port, 3), 3);
+});
+
+t.test('without an error listener a failing Message still just closes', async (t) => {
+  const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+  server.removeAllListeners('clientError');
+  const bad = rawClient(t, port);
+  bad.sendall(Buffer.from([0, 1, 0x7b]));
+  await until(() => server.accepted === 1 && server.connections.size === 0);
+  t.equal(await goodClients(t, port, 2), 2);
+});
