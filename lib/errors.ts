@@ -84,6 +84,11 @@ export const ERROR_CODES = {
     python: '- (Node convention)',
     description: "selectAsync() was aborted through its AbortSignal (Node's own AbortError shape).",
   },
+  ERR_KEYBOARD_INTERRUPT: {
+    className: 'KeyboardInterrupt',
+    python: 'KeyboardInterrupt',
+    description: 'SIGINT/SIGTERM ended a blocking call while enableKeyboardInterrupt() was on.',
+  },
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',

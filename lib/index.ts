@@ -36,6 +36,10 @@ export type { SocketOptions, CreateServerOptions, SendData, SendallError } from 
 export { getaddrinfo, formatAddress } from './address.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
 
+// Python's KeyboardInterrupt for blocking programs.
+export { enableKeyboardInterrupt, keyboardInterruptEnabled, KeyboardInterrupt } from './interrupt.js';
+export type { InterruptSignal, KeyboardInterruptHandle, KeyboardInterruptOptions } from './interrupt.js';
+
 // Python's `select` module, as a namespace: select.select(), select.poll(), select.epoll().
 export * as select from './select/index.js';
 

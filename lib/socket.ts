@@ -19,6 +19,7 @@ import {
 import { SOCKADDR_STORAGE_SIZE } from './sys/structs.js';
 import { libc, type Libc } from './sys/libc.js';
 import { errnoError } from './sys/check.js';
+import { interrupted, maskForWait, restoreSignalMask } from './sys/interrupt.js';
 import {
   SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
 } from './errors.js';
@@ -313,12 +314,15 @@ export class Socket {
     POLLFD_WORDS[0] = this.#fd;
     for (;;) {
       POLLFD_WORDS[1] = events;
+      const masked = maskForWait(sys);
       const n = sys.poll(POLLFD, 1, deadline < 0 ? -1 : remainingMs(deadline));
+      const errno = n < 0 ? sys.errno() : 0;
+      if (masked) restoreSignalMask(sys);
       // Any revents, POLLERR/POLLHUP included: the call itself reports the error.
       if (n > 0) return;
       if (n === 0) throw new SocketTimeoutError(syscall);
-      const errno = sys.errno();
       if (errno !== EINTR) throw errnoError(errno, syscall);
+      interrupted(syscall);
     }
   }
 
@@ -372,7 +376,10 @@ export class Socket {
         return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
       }
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted('accept');
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return null;
         if (deadline >= 0) continue;
@@ -388,6 +395,7 @@ export class Socket {
     const len = encodeAddress(this.#family, address, ADDR, sys);
     if (sys.connect(fd, ADDR, len) === 0) return { errno: 0, len };
     const errno = sys.errno();
+    if (errno === EINTR) interrupted(syscall);
     // connect(2): interrupted, the connection still completes
     // asynchronously; EINPROGRESS (non-blocking fd), it completes later.
     // Either way: wait for writability, then SO_ERROR holds the result.
@@ -464,7 +472,10 @@ export class Socket {
       // MSG_TRUNC makes datagram sockets report the full length.
       if (r >= 0) return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted('recv');
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return null;
         if (deadline >= 0) continue;
@@ -496,7 +507,10 @@ export class Socket {
       const r = sys.recv(fd, buf, n, flags);
       if (r >= 0) return r > n ? n : r;
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted('recvInto');
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return null;
         if (deadline >= 0) continue;
@@ -523,7 +537,10 @@ export class Socket {
       const r = sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
       if (r >= 0) return r > n ? n : r;
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted(syscall);
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return -1;
         if (deadline >= 0) continue;
@@ -591,7 +608,10 @@ export class Socket {
       const r = sys.send(fd, buf, buf.byteLength, f);
       if (r >= 0) return r;
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted('send');
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return null;
         if (deadline >= 0) continue;
@@ -626,6 +646,7 @@ export class Socket {
         continue;
       }
       const errno = sys.errno();
+      if (errno === EINTR) interrupted('sendall');
       if (errno === EINTR || (errno === EAGAIN && deadline >= 0)) continue;
       const err = errnoError(errno, 'sendall') as SendallError;
       err.bytesSent = off;
@@ -665,7 +686,10 @@ export class Socket {
       const r = sys.sendto(fd, buf, buf.byteLength, f, ADDR, len);
       if (r >= 0) return r;
       const errno = sys.errno();
-      if (errno === EINTR) continue;
+      if (errno === EINTR) {
+        interrupted('sendto');
+        continue;
+      }
       if (errno === EAGAIN) {
         if (this.#timeoutMs === 0) return null;
         if (deadline >= 0) continue;

@@ -16,6 +16,7 @@ import {
 } from '../sys/constants.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
+import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
 import { CodedError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -244,8 +245,20 @@ export class Epoll {
     }
     if (max > this.#capacity) this.#grow(max);
     const sys = this.#sys;
-    const events = this.#events;
     const ms0 = rawTimeoutMs(timeoutMs);
+    // Armed keyboard interrupts: only they may end a wait that can block.
+    if (ms0 !== 0 && interruptsArmed && maskForWait(sys)) {
+      try {
+        return this.#waitLoop(sys, epfd, max, ms0);
+      } finally {
+        restoreSignalMask(sys);
+      }
+    }
+    return this.#waitLoop(sys, epfd, max, ms0);
+  }
+
+  #waitLoop(sys: Libc, epfd: number, max: number, ms0: number): number {
+    const events = this.#events;
     // The clock is read only for a positive timeout (it is not free).
     const deadline = ms0 > 0 ? monotonicMs() + ms0 : 0;
     let ms = ms0;
@@ -253,6 +266,7 @@ export class Epoll {
     while (n < 0) {
       const errno = sys.errno();
       if (errno !== EINTR) throw new SyscallError(errno, 'epoll_wait');
+      interrupted('epoll_wait');
       if (ms0 >= 0) {
         // A zero timeout has no time left for a retry (CPython: the deadline has passed).
         const left = ms0 === 0 ? -1 : deadline - monotonicMs();

@@ -5,6 +5,7 @@
 import { EINTR, ENOENT, POLLIN, POLLOUT, POLLPRI } from '../sys/constants.js';
 import { POLLFD_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
+import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
 import { KeyError, SyscallError } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -154,9 +155,21 @@ export class Poll {
   wait(timeoutMs: number, maxevents?: number): number {
     if (!this.#upToDate) this.#rebuild();
     const sys = this.#sys;
+    const ms0 = rawTimeoutMs(timeoutMs);
+    // Armed keyboard interrupts: only they may end a wait that can block.
+    if (ms0 !== 0 && interruptsArmed && maskForWait(sys)) {
+      try {
+        return this.#waitLoop(sys, ms0);
+      } finally {
+        restoreSignalMask(sys);
+      }
+    }
+    return this.#waitLoop(sys, ms0);
+  }
+
+  #waitLoop(sys: Libc, ms0: number): number {
     const pollfds = this.#pollfds;
     const nfds = this.#nfds;
-    const ms0 = rawTimeoutMs(timeoutMs);
     // The clock is read only for a positive timeout: it costs as much as a
     // third of a zero-timeout poll(2).
     const deadline = ms0 > 0 ? monotonicMs() + ms0 : 0;
@@ -165,6 +178,7 @@ export class Poll {
     while (n < 0) {
       const errno = sys.errno();
       if (errno !== EINTR) throw new SyscallError(errno, 'poll');
+      interrupted('poll');
       if (ms0 >= 0) {
         // A zero timeout has no time left for a retry (CPython: the deadline has passed).
         const left = ms0 === 0 ? -1 : deadline - monotonicMs();

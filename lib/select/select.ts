@@ -7,6 +7,7 @@
 import { EINTR, FD_SETSIZE } from '../sys/constants.js';
 import { FD_SET_SIZE, TIMEVAL_SIZE, fdIsSet, fdSet } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
+import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
 import { SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -62,6 +63,25 @@ function selectUs(
   timeoutUs: number,
   sys: Libc,
 ): number {
+  // Armed keyboard interrupts: only they may end a wait that can block.
+  if (timeoutUs !== 0 && interruptsArmed && maskForWait(sys)) {
+    try {
+      return selectLoop(nfds, r, w, x, timeoutUs, sys);
+    } finally {
+      restoreSignalMask(sys);
+    }
+  }
+  return selectLoop(nfds, r, w, x, timeoutUs, sys);
+}
+
+function selectLoop(
+  nfds: number,
+  r: Uint8Array | null,
+  w: Uint8Array | null,
+  x: Uint8Array | null,
+  timeoutUs: number,
+  sys: Libc,
+): number {
   const nbytes = fdsBytes(nfds);
   if (r !== null) copyBytes(readSnap, r, nbytes);
   if (w !== null) copyBytes(writeSnap, w, nbytes);
@@ -79,6 +99,7 @@ function selectUs(
     if (n >= 0) return n;
     const errno = sys.errno();
     if (errno !== EINTR) throw new SyscallError(errno, 'select');
+    interrupted('select');
     if (timeoutUs >= 0) {
       // A zero timeout has no time left for a retry (CPython: the deadline has passed).
       const left = timeoutUs === 0 ? -1 : deadline - monotonicMs();

@@ -198,6 +198,18 @@ export const RLIMIT_NOFILE = 7;
 /** "No limit" in struct rlimit (all ones). */
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 
+// ---- <signal.h> -----------------------------------------------------------
+
+export const SIGHUP = 1;
+export const SIGINT = 2;
+export const SIGQUIT = 3;
+export const SIGTERM = 15;
+/** Restart interruptible system calls after the handler returns. */
+export const SA_RESTART = 0x10000000;
+export const SIG_BLOCK = 0;
+export const SIG_UNBLOCK = 1;
+export const SIG_SETMASK = 2;
+
 // ---- <netdb.h> ------------------------------------------------------------
 
 export const AI_PASSIVE = 0x0001;

@@ -48,6 +48,9 @@ export function koffiLayouts(): Record<string, KoffiLayout> {
     sockaddr_un: layout(koffi.struct('ns_sockaddr_un', {
       sun_family: 'uint16_t', sun_path: koffi.array('char', 108),
     }), ['sun_family', 'sun_path']),
+    sigaction: layout(koffi.struct('ns_sigaction', {
+      sa_handler: 'void *', sa_mask: koffi.array('unsigned long', 16), sa_flags: 'int', sa_restorer: 'void *',
+    }), ['sa_handler', 'sa_mask', 'sa_flags', 'sa_restorer']),
     addrinfo: layout(koffi.struct('ns_addrinfo', {
       ai_flags: 'int', ai_family: 'int', ai_socktype: 'int', ai_protocol: 'int', ai_addrlen: 'uint32_t',
       ai_addr: 'void *', ai_canonname: 'char *', ai_next: 'void *',

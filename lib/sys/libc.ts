@@ -95,6 +95,10 @@ export interface Libc {
   getrlimit(resource: number, rlim: Uint8Array): number;
   setrlimit(resource: number, rlim: Uint8Array): number;
   getpid(): number;
+  /** sigaction with glibc's struct sigaction (see structs.ts). */
+  sigaction(signum: number, act: Uint8Array | null, oldact: Uint8Array | null): number;
+  /** pthread_sigmask with glibc's 128-byte sigset_t. */
+  pthread_sigmask(how: number, set: Uint8Array | null, oldset: Uint8Array | null): number;
 
   /** Watch an fd with libuv (Node's own loop); the callback gets the readiness. */
   watch(fd: number, readable: boolean, writable: boolean, cb: (status: number, events: WatchEvents) => void): FdWatcher;
@@ -188,6 +192,8 @@ function load(): Libc {
     getrlimit: f('int getrlimit(int resource, void *rlim)'),
     setrlimit: f('int setrlimit(int resource, const void *rlim)'),
     getpid: f('int getpid()'),
+    sigaction: f('int sigaction(int signum, const void *act, void *oldact)'),
+    pthread_sigmask: f('int pthread_sigmask(int how, const void *set, void *oldset)'),
     watch: (fd, readable, writable, cb) => koffi.node.poll(fd, { readable, writable }, cb),
   };
   return table;

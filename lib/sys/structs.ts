@@ -83,6 +83,16 @@ export const AI_ADDR_OFFSET = 24;
 export const AI_CANONNAME_OFFSET = 32;
 export const AI_NEXT_OFFSET = 40;
 
+// glibc's sigset_t (1024 bits) and struct sigaction { handler; sa_mask;
+// int sa_flags; void (*sa_restorer)(void); }, the same on x86-64 and arm64.
+/** sizeof(sigset_t) in glibc. */
+export const SIGSET_SIZE = 128;
+/** sizeof(struct sigaction) in glibc. */
+export const SIGACTION_SIZE = 152;
+export const SA_HANDLER_OFFSET = 0;
+export const SA_MASK_OFFSET = 8;
+export const SA_FLAGS_OFFSET = 136;
+
 /** The sockaddr size to pass for an address family (0 if unknown). */
 export function sockaddrSize(family: number): number {
   switch (family) {

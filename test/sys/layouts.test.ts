@@ -30,6 +30,10 @@ t.test('struct layouts match koffi on this arch', async (t) => {
   t.equal(k.sockaddr_in6.offsets.sin6_scope_id, S.SIN6_SCOPE_ID_OFFSET);
   t.equal(k.sockaddr_un.size, S.SOCKADDR_UN_SIZE);
   t.equal(k.sockaddr_un.offsets.sun_path, S.SUN_PATH_OFFSET);
+  t.equal(k.sigaction.size, S.SIGACTION_SIZE);
+  t.equal(k.sigaction.offsets.sa_mask, S.SA_MASK_OFFSET);
+  t.equal(k.sigaction.offsets.sa_flags, S.SA_FLAGS_OFFSET);
+  t.equal(S.SIGSET_SIZE, 16 * 8);
   t.equal(k.addrinfo.size, S.ADDRINFO_SIZE);
   for (const [field, off] of Object.entries({
     ai_flags: S.AI_FLAGS_OFFSET, ai_family: S.AI_FAMILY_OFFSET, ai_socktype: S.AI_SOCKTYPE_OFFSET,

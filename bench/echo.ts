@@ -1,0 +1,131 @@
+/**
+ * Echo benchmark: N connections (default 100) doing ping-pong with M-byte
+ * messages (default 64) against several echo servers in one run, rounds
+ * interleaved, medians reported as msgs/s and server CPU µs per message,
+ * with ratios to the C epoll echo server (bench/c/epoll-echo-server.c).
+ * The project's target: a TypeScript echo server reaches >= 0.85x of it.
+ *
+ * Peers by default: the C server (reference), the bare koffi epoll loop
+ * (bench/koffi-echo-server.ts, the 1.0x baseline of JS + FFI), and Python's
+ * multiconn-server.py. Add servers with --ts (repeatable):
+ *
+ *   node dist/bench/echo.js --ts "multiconn: node dist/examples/multiconn-server.js --quiet {host} {port}"
+ *
+ * Flags: --seconds S (measured, default 5) --warmup S (1) --rounds R (3)
+ * --conns N (100) --size M (64) --ts "[label: ]command" (repeatable)
+ * --no-koffi --no-python --pin (server on CPU 0, load generator on CPU 1;
+ * off by default: it made results worse on the shared 2-CPU VMs)
+ * --quiet-wait S (before each measurement wait up to S s, default 5, for
+ * other processes to use < 25% of a core) --json FILE (every round)
+ * --server-output (servers' stdout to the terminal, not /dev/null).
+ * Ratios are medians of per-round ratios. See bench/README.md.
+ */
+
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { table } from './harness.js';
+import {
+  buildC, canPin, environmentLine, interleave, pairedRatio, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, writeJson,
+  type ServerLaunch, type Summary,
+} from './net.js';
+
+const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]
+       [--ts "[label: ]command with {host} {port}"]... [--no-koffi] [--no-python]
+       [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
+See bench/README.md.`;
+
+/** Run the echo benchmark with command-line flags and print its table. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
+      conns: { type: 'string', default: '100' },
+      size: { type: 'string', default: '64' },
+      ts: { type: 'string', multiple: true, default: [] },
+      'no-koffi': { type: 'boolean', default: false },
+      'no-python': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
+      'quiet-wait': { type: 'string', default: '5' },
+      'server-output': { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  const pin = values.pin && canPin();
+  if (values.pin && !pin) process.stderr.write('--pin ignored: needs taskset and 2 CPUs\n');
+  const quietWaitMs = Number(values['quiet-wait']) * 1000;
+  // A generator that runs this long is stuck (e.g. connects that never complete).
+  const timeoutMs = (Number(values.warmup) + Number(values.seconds) + 60) * 1000;
+
+  const server = buildC('epoll-echo-server');
+  const loadGen = buildC('echo-load');
+  const peers: ServerLaunch[] = [
+    { name: 'C epoll (reference)', command: (host, port) => ({ cmd: server, args: [host, String(port)] }) },
+  ];
+  if (!values['no-koffi']) {
+    peers.push({
+      name: 'bare koffi epoll loop',
+      command: (host, port) => ({ cmd: process.execPath, args: [`${REPO_ROOT}/dist/bench/koffi-echo-server.js`, host, String(port)] }),
+    });
+  }
+  values.ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));
+  if (!values['no-python']) peers.push(pythonEchoServer());
+  if (values['server-output']) for (const p of peers) p.stdout = 'inherit';
+
+  const load = (host: string, port: number) => ({
+    cmd: loadGen,
+    args: ['--host', host, '--port', String(port), '--conns', values.conns, '--size', values.size, '--seconds', values.seconds, '--warmup', values.warmup],
+  });
+  const results = await interleave(peers, rounds, (p) => measure(p, load, { pin, opsKey: 'msgs', timeoutMs }), { quietWaitMs });
+
+  const ref = results.get(peers[0]);
+  const rows: Array<Array<string | number>> = [];
+  for (const p of peers) {
+    const s = results.get(p);
+    if (!s) {
+      rows.push([p.name, 'failed', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    rows.push(row(s, ref ?? null));
+  }
+  console.log(`## Echo: ${values.conns} connections x ${values.size}-byte ping-pong, ${seconds} s measured after ${values.warmup} s warm-up, median of ${rounds} interleaved rounds\n`);
+  console.log(`${environmentLine(pin ? 'server pinned to CPU 0, load generator to CPU 1' : 'no CPU pinning')}\n`);
+  table(['server', 'msgs/s', 'range (min-max)', 'server CPU µs/msg', 'server CPU', 'client CPU', 'others CPU', 'msgs/s vs C', 'CPU/msg vs C', 'errors'], rows);
+  for (const p of peers) {
+    const s = results.get(p);
+    if (p.note) console.log(`- ${p.name}: ${p.note}`);
+    if (s && s.uncleanStops > 0) console.log(`- ${p.name}: did not exit cleanly on SIGINT in ${s.uncleanStops} of ${s.rounds.length} rounds.`);
+  }
+  console.log('- "vs C" columns: the median of per-round ratios to the C server (msgs/s: higher is better; CPU/msg: lower is better). Server CPU = utime+stime of its process tree over the measured window (100% = one core); client CPU = that of the load generator; others CPU = the rest of the machine busy + stolen time in the window (noise from other processes: with >~10% the req/s and msgs/s columns are unreliable, CPU/op less so).');
+  if (values.json) writeJson(values.json, { benchmark: 'echo', settings: values, pin, results: peers.map((p) => results.get(p) ?? { name: p.name, failed: true }) });
+}
+
+function row(s: Summary, ref: Summary | null): Array<string | number> {
+  return [
+    s.name,
+    s.rate,
+    `${s.rateMin.toFixed(0)}-${s.rateMax.toFixed(0)}`,
+    s.cpuSecondsPerOp * 1e6,
+    `${(s.serverUtil * 100).toFixed(0)}%`,
+    `${(s.clientUtil * 100).toFixed(0)}%`,
+    `${(s.otherUtil * 100).toFixed(0)}%`,
+    ref ? `${pairedRatio(s, ref, (m) => m.rate).toFixed(2)}x` : 'n/a',
+    ref ? `${pairedRatio(s, ref, (m) => m.cpuSecondsPerOp).toFixed(2)}x` : 'n/a',
+    s.errors,
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

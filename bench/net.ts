@@ -1,0 +1,649 @@
+/**
+ * Infrastructure of the network benchmarks (bench/echo.ts,
+ * bench/app-server.ts): compile the C peers and load generators in
+ * bench/c/ (once, cached by source hash in bench/.build/), start a server
+ * from a command line and wait until it listens, measure the server's CPU
+ * time (utime + stime of its whole process tree, from /proc) over exactly
+ * the load generator's measurement window, stop it with SIGINT (SIGKILL
+ * after a timeout), and summarize interleaved rounds.
+ *
+ * A server is any program that listens on a TCP port given on its command
+ * line: `{port}` and `{host}` in the command are replaced, leading
+ * `NAME=value` words become environment variables. It should exec the real
+ * server (not an npm script or a shell that forks), exit on SIGINT, and
+ * keep per-event output off stdout (stdout goes to /dev/null by default).
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { median } from './harness.js';
+
+/** The repository root (found from this file, in bench/ or in dist/bench/). */
+export const REPO_ROOT = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (package.json)');
+    dir = up;
+  }
+  return dir;
+})();
+
+/** A program to run: executable, arguments, extra environment. */
+export interface Command {
+  cmd: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** `cmd args…` as one line (for tables and logs). */
+export function commandLine(c: Command): string {
+  const env = Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  return [...env, c.cmd, ...c.args].map((w) => (/[\s'"]/.test(w) ? JSON.stringify(w) : w)).join(' ');
+}
+
+/**
+ * Split a command line into words like a POSIX shell would for simple cases
+ * (whitespace, '…' and "…" quoting, backslash escapes), move leading
+ * `NAME=value` words into `env`, and replace `{name}` placeholders from
+ * `vars` (e.g. `{port}`, `{host}`, `{root}`).
+ * @throws {Error} on an unterminated quote or an empty command.
+ */
+export function parseCommand(line: string, vars: Record<string, string | number> = {}): Command {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === "'" || ch === '"') {
+      const end = line.indexOf(ch, i + 1);
+      if (end < 0) throw new Error(`unterminated ${ch} in: ${line}`);
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  const subst = (w: string): string => w.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const w = words.shift()!;
+    const eq = w.indexOf('=');
+    env[w.slice(0, eq)] = subst(w.slice(eq + 1));
+  }
+  if (words.length === 0) throw new Error(`empty command: ${JSON.stringify(line)}`);
+  const [cmd, ...args] = words.map(subst);
+  return Object.keys(env).length > 0 ? { cmd, args, env } : { cmd, args };
+}
+
+// ---------------------------------------------------------------- C builds
+
+/** Where compiled C programs are cached (ignored by git). */
+export const BUILD_DIR = join(REPO_ROOT, 'bench', '.build');
+const CFLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
+
+/**
+ * Compile `bench/c/<name>.c` with `cc -O2` unless a binary of the same
+ * source and flags is already in bench/.build/; returns the binary's path.
+ * @throws {Error} if the compiler is missing or fails.
+ */
+export function buildC(name: string): string {
+  const src = join(REPO_ROOT, 'bench', 'c', `${name}.c`);
+  const cc = process.env['CC'] ?? 'cc';
+  const hash = createHash('sha256').update(readFileSync(src)).update(JSON.stringify([cc, CFLAGS])).digest('hex').slice(0, 12);
+  const out = join(BUILD_DIR, `${name}-${hash}`);
+  if (existsSync(out)) return out;
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const tmp = `${out}.tmp${process.pid}`;
+  const res = spawnSync(cc, [...CFLAGS, '-o', tmp, src], { encoding: 'utf8' });
+  if (res.error) throw new Error(`cannot run ${cc}: ${res.error.message}`);
+  if (res.status !== 0) throw new Error(`${cc} failed on ${src}:\n${res.stderr}`);
+  renameSync(tmp, out);
+  // Older builds of the same program are stale: remove them.
+  for (const f of readdirSync(BUILD_DIR)) {
+    if (f.startsWith(`${name}-`) && /^[0-9a-f]{12}$/.test(f.slice(name.length + 1)) && join(BUILD_DIR, f) !== out) rmSync(join(BUILD_DIR, f), { force: true });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- ports, CPU
+
+/** A free TCP port on `host`: bind port 0 with node:net, read it, close. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether some socket listens on TCP `port` (any address), from /proc/net/tcp and tcp6. */
+export function isListening(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      // f[1] = local address:port, f[3] = state (0A = LISTEN)
+      if (f.length > 3 && f[3] === '0A' && f[1].endsWith(hex)) return true;
+    }
+  }
+  return false;
+}
+
+let clkTck: number | undefined;
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, normally 100). */
+export function clockTicks(): number {
+  if (clkTck === undefined) {
+    const res = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(res.stdout?.trim());
+    clkTck = res.status === 0 && n > 0 ? n : 100;
+  }
+  return clkTck;
+}
+
+/** utime + stime of one process (all its threads), in clock ticks; 0 if it is gone. */
+function processTicks(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  // The command name (field 2) may hold spaces: split after its ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // fields 14 (utime) and 15 (stime)
+}
+
+/** `pid` and its live descendants (from /proc/<pid>/task/<tid>/children). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU seconds (user + system) used so far by `pid` and its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) ticks += processTicks(p);
+  return ticks / clockTicks();
+}
+
+/** Machine-wide CPU seconds from /proc/stat: busy (user + nice + system, all CPUs) and stolen by the hypervisor. */
+export function machineCpuSeconds(): { busy: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
+  // cpu user nice system idle iowait irq softirq steal ...
+  return { busy: (f[1] + f[2] + f[3]) / clockTicks(), steal: (f[8] || 0) / clockTicks() };
+}
+
+/**
+ * Wait until the machine is quiet: until other processes use less than
+ * `threshold` of a core over a 300 ms sample (nothing of the benchmark's
+ * runs while this is called), for at most `maxMs`. Returns the last
+ * sample's busy cores (e.g. 0.05), so a caller can report a noisy start.
+ */
+export async function waitForQuiet(maxMs: number, threshold = 0.25): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const a = machineCpuSeconds();
+    await sleep(300);
+    const b = machineCpuSeconds();
+    const busy = (b.busy - a.busy + b.steal - a.steal) / 0.3;
+    if (busy < threshold || Date.now() >= deadline) return busy;
+  }
+}
+
+/** Whether `taskset` exists and the machine has at least 2 CPUs (so server and client can be pinned apart). */
+export function canPin(): boolean {
+  return cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
+}
+
+/** Prefix a command with `taskset -c <cpus>` (taskset execs it: the pid stays the program's). */
+function pinned(c: Command, cpuList: string | undefined): Command {
+  return cpuList === undefined ? c : { cmd: 'taskset', args: ['-c', cpuList, c.cmd, ...c.args], env: c.env };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- servers
+
+/** How to start a server on a given host and port. */
+export interface ServerLaunch {
+  /** Label in tables. */
+  name: string;
+  /** The command for a host and port. */
+  command(host: string, port: number): Command;
+  /** Where the server's stdout goes: /dev/null (default), or inherited for debugging. */
+  stdout?: 'ignore' | 'inherit';
+  /** A remark printed under the table (e.g. known behaviour that skews numbers). */
+  note?: string;
+}
+
+/** A launch from a command line with `{host}`/`{port}` placeholders (see {@link parseCommand}). */
+export function launchFromLine(name: string, line: string, note?: string): ServerLaunch {
+  parseCommand(line); // fail early on a malformed line
+  return { name, command: (host, port) => parseCommand(line, { host, port, root: REPO_ROOT }), note };
+}
+
+/**
+ * Parse a peer flag value: `"label: cmd args…"` or just `"cmd args…"` (then
+ * the label is the script's file name, e.g. `multiconn-server.js`).
+ */
+export function launchFromFlag(value: string, fallbackLabel: string, note?: string): ServerLaunch {
+  const m = /^([^\s:'"]+):\s+(.*)$/s.exec(value);
+  if (m) return launchFromLine(m[1], m[2], note);
+  const c = parseCommand(value);
+  const script = [c.cmd, ...c.args].find((w) => /\.(m?js|ts|py)$/.test(w));
+  return launchFromLine(script ? script.split('/').pop()! : fallbackLabel, value, note);
+}
+
+/** `python3` (or $PYTHON) running one of test/fixtures/python/*.py with HOST PORT. */
+export function pythonLaunch(name: string, script: string, note?: string): ServerLaunch {
+  const py = process.env['PYTHON'] ?? 'python3';
+  const path = join(REPO_ROOT, 'test', 'fixtures', 'python', script);
+  return { name, command: (host, port) => ({ cmd: py, args: [path, host, String(port)] }), note };
+}
+
+/**
+ * The Real Python app server, test/fixtures/python/app-server.py HOST PORT.
+ * It prints every connection, request and reply; stdout goes to /dev/null.
+ */
+export function pythonAppServer(): ServerLaunch {
+  return pythonLaunch('Python app-server.py', 'app-server.py',
+    'app-server.py prints per connection and per message; its stdout went to /dev/null (block-buffered, not a terminal).');
+}
+
+/**
+ * The Real Python multi-connection echo server, multiconn-server.py HOST
+ * PORT. It has no quiet flag and prints every echo (stdout to /dev/null),
+ * and it keeps every connection registered for READ|WRITE, so it spins at
+ * 100% CPU even while idle (NOTES.md): its CPU per message is inflated.
+ */
+export function pythonEchoServer(): ServerLaunch {
+  return pythonLaunch('Python multiconn-server.py', 'multiconn-server.py',
+    'multiconn-server.py has no quiet flag (stdout to /dev/null; it prints every echo) and registers every connection for READ|WRITE, so it spins at 100% CPU even when idle: its CPU per message is not meaningful; recv(1024).');
+}
+
+// Servers still running if the benchmark dies half-way: killed on exit.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/** A server process started by {@link startServer}. */
+export interface RunningServer {
+  readonly name: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** CPU seconds used so far by the server's process tree. */
+  cpuSeconds(): number;
+  /** SIGINT, then SIGKILL after `timeoutMs`; resolves with how it ended. */
+  stop(timeoutMs?: number): Promise<StopResult>;
+  /** The last few KiB of its stderr. */
+  stderr(): string;
+}
+
+/** How a server ended. */
+export interface StopResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True if SIGINT was not enough. */
+  killed: boolean;
+}
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  host?: string;
+  /** Port to use; default a free one from {@link freePort}. */
+  port?: number;
+  /** `taskset -c` CPU list for the server, e.g. `'0'`. */
+  cpus?: string;
+  /** How long to wait for the port to listen (ms, default 20 s). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Start a server and wait until something listens on its port (checked in
+ * /proc/net/tcp, so no probe connection disturbs it). Rejects with the
+ * server's stderr if it exits first or does not listen in time.
+ */
+export async function startServer(launch: ServerLaunch, opts: StartOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(host));
+  const cmd = pinned(launch.command(host, port), opts.cpus);
+  const child = spawn(cmd.cmd, cmd.args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...cmd.env },
+    stdio: ['ignore', launch.stdout ?? 'ignore', 'pipe'],
+  });
+  running.add(child);
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-4096); });
+  let exited: StopResult | undefined;
+  const exit = new Promise<StopResult>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve((exited = { code, signal, killed: false }));
+    });
+    child.once('error', (e) => { err += `\n${e.message}`; resolve((exited = { code: null, signal: null, killed: false })); });
+  });
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
+  while (!isListening(port)) {
+    if (exited) throw new Error(`${launch.name} exited before listening (${commandLine(cmd)}): code ${exited.code} signal ${exited.signal}\n${err}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${launch.name} did not listen on ${host}:${port} in time (${commandLine(cmd)})\n${err}`);
+    }
+    await sleep(20);
+  }
+  const pid = child.pid!;
+  return {
+    name: launch.name,
+    pid,
+    host,
+    port,
+    child,
+    cpuSeconds: () => treeCpuSeconds(pid),
+    stderr: () => err,
+    async stop(timeoutMs = 5000): Promise<StopResult> {
+      if (exited) return exited;
+      child.kill('SIGINT');
+      const timer = sleep(timeoutMs).then(() => undefined);
+      const r = await Promise.race([exit, timer]);
+      if (r) return r;
+      child.kill('SIGKILL');
+      return { ...(await exit), killed: true };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- load
+
+/** What one load-generator run printed (its final JSON line), plus when the markers came. */
+export interface LoadResult {
+  /** The generator's JSON result. */
+  json: Record<string, number | string>;
+  /** Server CPU seconds at "# start" and at the result line. */
+  cpuAtStart: number;
+  cpuAtEnd: number;
+  /** Machine-wide CPU (see {@link machineCpuSeconds}) at both. */
+  machineAtStart: { busy: number; steal: number };
+  machineAtEnd: { busy: number; steal: number };
+}
+
+/**
+ * Run a load generator that prints "# start" when its measured window
+ * begins and a JSON line when it ends; sample the server's CPU time at
+ * both. Rejects if it fails, prints no result, or runs past `timeoutMs`
+ * (then it is killed).
+ */
+export function runLoad(gen: Command, server: RunningServer, cpuList?: string, timeoutMs = 300_000): Promise<LoadResult> {
+  const cmd = pinned(gen, cpuList);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.cmd, cmd.args, { cwd: REPO_ROOT, env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      err += `\n(killed after ${timeoutMs / 1000} s)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    let cpuAtStart = NaN;
+    let machineAtStart = { busy: NaN, steal: NaN };
+    let result: LoadResult | undefined;
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-4096); });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('# start')) {
+        cpuAtStart = server.cpuSeconds();
+        machineAtStart = machineCpuSeconds();
+      } else if (line.startsWith('{') && result === undefined) {
+        const cpuAtEnd = server.cpuSeconds();
+        const machineAtEnd = machineCpuSeconds();
+        result = { json: JSON.parse(line) as Record<string, number | string>, cpuAtStart, cpuAtEnd, machineAtStart, machineAtEnd };
+      }
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0 && result && !Number.isNaN(result.cpuAtStart)) resolve(result);
+      else reject(new Error(`load generator failed (${commandLine(cmd)}): exit ${code}\n${err}`));
+    });
+  });
+}
+
+/** One measurement of one server under one load. */
+export interface Measurement {
+  name: string;
+  /** Operations (round trips, requests) in the measured window. */
+  ops: number;
+  seconds: number;
+  /** ops / seconds. */
+  rate: number;
+  /** Server CPU seconds in the window (whole process tree). */
+  serverCpuSeconds: number;
+  /** serverCpuSeconds / ops. */
+  cpuSecondsPerOp: number;
+  /** serverCpuSeconds / seconds (1.0 = one core busy). */
+  serverUtil: number;
+  /** The load generator's own CPU seconds in the window. */
+  clientCpuSeconds: number;
+  /**
+   * CPU seconds other processes used in the window (machine busy time minus
+   * server and generator): the noise of a shared machine.
+   */
+  otherCpuSeconds: number;
+  /** CPU seconds stolen by the hypervisor in the window (all CPUs). */
+  stealSeconds: number;
+  errors: number;
+  /** How the server stopped. */
+  stop: StopResult;
+  /** The generator's JSON. */
+  raw: Record<string, number | string>;
+}
+
+/** Options of {@link measure}. */
+export interface MeasureOptions {
+  host?: string;
+  /** Pin the server to CPU 0 and the generator to CPU 1 (needs taskset). */
+  pin?: boolean;
+  /** JSON key of the operation count (`msgs`, `requests`). */
+  opsKey: string;
+  /** Kill the load generator if it runs longer (ms; default 5 min). */
+  timeoutMs?: number;
+}
+
+/**
+ * Start `launch`, run the generator made by `load(port)` against it, stop
+ * it, and return the rate and the server's CPU time per operation over the
+ * generator's measured window.
+ */
+export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command, opts: MeasureOptions): Promise<Measurement> {
+  const host = opts.host ?? '127.0.0.1';
+  const server = await startServer(launch, { host, cpus: opts.pin ? '0' : undefined });
+  let res: LoadResult;
+  try {
+    res = await runLoad(load(host, server.port), server, opts.pin ? '1' : undefined, opts.timeoutMs);
+  } catch (e) {
+    await server.stop();
+    throw new Error(`${launch.name}: ${(e as Error).message}\nserver stderr:\n${server.stderr()}`);
+  }
+  const stop = await server.stop();
+  const ops = Number(res.json[opts.opsKey]);
+  const seconds = Number(res.json['seconds']);
+  const cpu = res.cpuAtEnd - res.cpuAtStart;
+  const clientCpu = Number(res.json['client_cpu_s']);
+  const busy = res.machineAtEnd.busy - res.machineAtStart.busy;
+  return {
+    name: launch.name,
+    ops,
+    seconds,
+    rate: ops / seconds,
+    serverCpuSeconds: cpu,
+    cpuSecondsPerOp: ops > 0 ? cpu / ops : NaN,
+    serverUtil: cpu / seconds,
+    clientCpuSeconds: clientCpu,
+    otherCpuSeconds: Math.max(0, busy - cpu - clientCpu),
+    stealSeconds: res.machineAtEnd.steal - res.machineAtStart.steal,
+    errors: Number(res.json['errors']),
+    stop,
+    raw: res.json,
+  };
+}
+
+/** Medians (and spread) of one peer's rounds. */
+export interface Summary {
+  name: string;
+  rounds: Measurement[];
+  rate: number;
+  rateMin: number;
+  rateMax: number;
+  cpuSecondsPerOp: number;
+  serverUtil: number;
+  clientUtil: number;
+  /** Rounds (index) -> measurement, to pair rounds with a reference's. */
+  byRound: Map<number, Measurement>;
+  /** Median CPU use of other processes during the windows (1.0 = one core). */
+  otherUtil: number;
+  errors: number;
+  /** Stops that needed SIGKILL or ended with a non-zero status. */
+  uncleanStops: number;
+}
+
+/** Summarize the rounds of one peer (medians; errors summed). */
+export function summarize(name: string, rounds: Measurement[], byRound = new Map(rounds.map((m, i) => [i, m]))): Summary {
+  const rates = rounds.map((m) => m.rate);
+  return {
+    name,
+    rounds,
+    rate: median(rates),
+    rateMin: Math.min(...rates),
+    rateMax: Math.max(...rates),
+    byRound,
+    cpuSecondsPerOp: median(rounds.map((m) => m.cpuSecondsPerOp)),
+    serverUtil: median(rounds.map((m) => m.serverUtil)),
+    clientUtil: median(rounds.map((m) => m.clientCpuSeconds / m.seconds)),
+    otherUtil: median(rounds.map((m) => (m.otherCpuSeconds + m.stealSeconds) / m.seconds)),
+    errors: rounds.reduce((s, m) => s + m.errors, 0),
+    uncleanStops: rounds.filter((m) => m.stop.killed || (m.stop.code !== 0 && m.stop.code !== null) || (m.stop.signal !== null && m.stop.signal !== 'SIGINT')).length,
+  };
+}
+
+/**
+ * Ratios of `peer` to `ref` paired round by round (both measured in the
+ * same interleaved round, close in time), then the median: less exposed to
+ * slow drifts of machine load than a ratio of medians. NaN if no round pairs.
+ */
+export function pairedRatio(peer: Summary, ref: Summary, pick: (m: Measurement) => number): number {
+  const ratios: number[] = [];
+  for (const [r, m] of peer.byRound) {
+    const q = ref.byRound.get(r);
+    if (q) ratios.push(pick(m) / pick(q));
+  }
+  return ratios.length > 0 ? median(ratios) : NaN;
+}
+
+/** Options of {@link interleave}. */
+export interface InterleaveOptions {
+  /** Before each measurement, wait up to this long for the machine to be quiet (ms; 0: don't). */
+  quietWaitMs?: number;
+  log?: (msg: string) => void;
+}
+
+/**
+ * Run `run(peer)` for every peer, `rounds` times, interleaved (round r of
+ * every peer before round r+1 of any) so machine noise hits all alike.
+ * A failing peer is reported on stderr and left out (null), not fatal.
+ */
+export async function interleave<P extends { name: string }>(
+  peers: P[],
+  rounds: number,
+  run: (peer: P, round: number) => Promise<Measurement>,
+  opts: InterleaveOptions = {},
+): Promise<Map<P, Summary | null>> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const results = new Map<P, Map<number, Measurement> | null>(peers.map((p) => [p, new Map()]));
+  for (let r = 0; r < rounds; r++) {
+    for (const p of peers) {
+      const acc = results.get(p);
+      if (acc === null) continue;
+      if (opts.quietWaitMs) {
+        const busy = await waitForQuiet(opts.quietWaitMs);
+        if (busy >= 0.25) log(`(machine still busy: ${(busy * 100).toFixed(0)}% of a core used by other processes after waiting ${opts.quietWaitMs / 1000} s)`);
+      }
+      try {
+        const m = await run(p, r);
+        acc!.set(r, m);
+        log(`round ${r + 1}/${rounds} ${p.name}: ${m.rate.toFixed(0)}/s, server ${(m.cpuSecondsPerOp * 1e6).toFixed(2)} µs CPU/op (${(m.serverUtil * 100).toFixed(0)}% CPU), client ${(m.clientCpuSeconds / m.seconds * 100).toFixed(0)}%, others ${((m.otherCpuSeconds + m.stealSeconds) / m.seconds * 100).toFixed(0)}%, errors ${m.errors}`);
+      } catch (e) {
+        log(`${p.name} failed, dropped from the run: ${(e as Error).message}`);
+        results.set(p, null);
+      }
+      await sleep(200);
+    }
+  }
+  return new Map(peers.map((p) => {
+    const ms = results.get(p);
+    return [p, ms && ms.size > 0 ? summarize(p.name, [...ms.values()], ms) : null];
+  }));
+}
+
+/** One line describing the machine and settings, for the top of a report. */
+export function environmentLine(extra: string): string {
+  const cc = spawnSync(process.env['CC'] ?? 'cc', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'cc ?';
+  const py = spawnSync(process.env['PYTHON'] ?? 'python3', ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'python3 ?';
+  return `node ${process.version}, ${cc}, ${py}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${extra}`;
+}
+
+/** Write `data` as JSON to `path` (for --json). */
+export function writeJson(path: string, data: unknown): void {
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+// `node dist/bench/net.js build`: compile the C programs and print their paths.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === 'build') {
+    for (const name of ['epoll-echo-server', 'echo-load', 'app-load']) console.log(`${name}: ${buildC(name)}`);
+  } else {
+    console.error('usage: node dist/bench/net.js build   (compile bench/c/*.c into bench/.build/ and print the paths)');
+    process.exitCode = 2;
+  }
+}
