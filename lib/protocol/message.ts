@@ -7,7 +7,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
+import { SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
 import type { Socket } from '../socket.js';
 import type { SocketAddress } from '../address.js';
 import type { BaseSelector } from '../selectors/base-selector.js';
@@ -137,6 +138,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   processEvents(mask: number): void {
     if (this.#closed) return;
     try {
+      if (!this.#writable) this.#checkConnect();
       if ((mask & EVENT_READ) !== 0 && !this.#inputDone && !this.#readPaused) this.#handleRead();
       if ((mask & EVENT_WRITE) !== 0 && !this.#closed) this.#handleWrite();
     } catch (err) {
@@ -253,6 +255,17 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   protected stopReading(): void {
     this.#inputDone = true;
     this.#updateMask();
+  }
+
+  // Still connecting and an event came: a failed connect shows in
+  // SO_ERROR (connect(2), EINPROGRESS); report it as the connect error.
+  #checkConnect(): void {
+    const errno = this.sock.getsockopt(SOL_SOCKET, SO_ERROR) as number;
+    if (errno === 0) return;
+    const addr = this.addr;
+    const target: ErrorTarget = typeof addr === 'string' ? { path: addr }
+      : Array.isArray(addr) ? { address: String(addr[0]), port: Number(addr[1]) } : {};
+    throw new SyscallError(errno, 'connect', target);
   }
 
   #handleRead(): void {
