@@ -18,6 +18,7 @@ export interface ProgramEntry {
 
 /** The registry, in teaching order. */
 export const PROGRAMS: Record<string, ProgramEntry> = {
+  demo: { seed: '002 Real Python', load: () => import('./demo.js') },
   // Seed 002: Real Python's sockets tutorial.
   'app-server': { seed: '002 Real Python', load: () => import('./app-server.js') },
   'app-client': { seed: '002 Real Python', load: () => import('./app-client.js') },
