@@ -38,22 +38,24 @@ function acceptWrapper(ctx: ProgramContext, sel: BaseSelector<ServerMessage | nu
   const accepted = sock.accept();
   if (accepted === null) return;
   const [conn, addr] = accepted;
-  ctx.log('accepted connection from', formatAddress(addr));
   // ServerMessage makes the socket non-blocking and registers it for READ
   // with itself as data.
   const message = new ServerMessage(sel as BaseSelector<unknown>, conn, addr, { keepAlive });
-  watch(ctx, message, addr);
+  message.on('error', (err) => console.log('main: error: exception for', `${formatAddress(addr)}:`, err.message));
+  if (!ctx.quiet) watch(message, addr);
 }
 
-function watch(ctx: ProgramContext, message: ServerMessage, addr: SocketAddress): void {
+// The Python programs' transcript; skipped entirely with --quiet, so that a
+// benchmark does not pay for formatting.
+function watch(message: ServerMessage, addr: SocketAddress): void {
   const peer = formatAddress(addr);
+  console.log('accepted connection from', peer);
   message.on('request', (request) => {
-    if (request.kind === 'json') ctx.log('received request', pythonRepr(request.content), 'from', peer);
-    else ctx.log(`received ${request.header.contentType} request from`, peer);
+    if (request.kind === 'json') console.log('received request', pythonRepr(request.content), 'from', peer);
+    else console.log(`received ${request.header.contentType} request from`, peer);
   });
-  message.on('response', (_response, frame) => ctx.log('sending', pythonRepr(frame), 'to', peer));
-  message.on('error', (err) => console.log('main: error: exception for', `${peer}:`, err.message));
-  message.on('close', () => ctx.log('closing connection to', peer));
+  message.on('response', (_response, frame) => console.log('sending', pythonRepr(frame), 'to', peer));
+  message.on('close', () => console.log('closing connection to', peer));
 }
 
 function main(ctx: ProgramContext): void | Promise<void> {

@@ -247,7 +247,11 @@ export class Epoll {
     const sys = this.#sys;
     const ms0 = rawTimeoutMs(timeoutMs);
     // Armed keyboard interrupts: only they may end a wait that can block.
-    if (ms0 !== 0 && interruptsArmed && maskForWait(sys)) {
+    // Under load something is usually ready: try without waiting first and
+    // pay for the signal mask only when the call is really going to block.
+    if (ms0 !== 0 && interruptsArmed) {
+      const ready = this.#waitLoop(sys, epfd, max, 0);
+      if (ready > 0 || !maskForWait(sys)) return ready;
       try {
         return this.#waitLoop(sys, epfd, max, ms0);
       } finally {
