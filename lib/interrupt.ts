@@ -6,13 +6,19 @@
 
 import { SIGHUP, SIGINT, SIGQUIT, SIGTERM } from './sys/constants.js';
 import { libc, type Libc } from './sys/libc.js';
-import { armInterrupts, disarmInterrupts, interruptsArmed } from './sys/interrupt.js';
+import { armInterrupts, disarmInterrupts, interruptsArmed, takePendingSignal } from './sys/interrupt.js';
 import { invalidArgValue } from './errors.js';
 
 /** The signals that can be made interrupts. */
 export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT';
 
 const NUMBERS: Record<InterruptSignal, number> = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+const NAMES = new Map<number, InterruptSignal>(Object.entries(NUMBERS).map(([name, n]) => [n, name as InterruptSignal]));
+
+// While armed, Node's own handlers for the signals are replaced (see
+// sys/interrupt.ts), so their 'process' listeners would never run: a timer
+// looks at the flag this often and emits the signal on `process` itself.
+const POLL_MS = 25;
 
 /**
  * Python's `KeyboardInterrupt`: an interrupt signal arrived while a
@@ -23,11 +29,14 @@ export class KeyboardInterrupt extends Error {
   readonly code = 'ERR_KEYBOARD_INTERRUPT';
   /** The blocking call that was interrupted. */
   readonly syscall: string;
+  /** The signal that arrived. */
+  readonly signal: InterruptSignal;
 
-  constructor(syscall: string) {
-    super(`${syscall} interrupted by a signal`);
+  constructor(syscall: string, signal: InterruptSignal) {
+    super(`${syscall} interrupted by ${signal}`);
     this.name = 'KeyboardInterrupt';
     this.syscall = syscall;
+    this.signal = signal;
   }
 }
 
@@ -36,9 +45,9 @@ export interface KeyboardInterruptOptions {
   /** The signals that interrupt; default SIGINT and SIGTERM. */
   signals?: InterruptSignal[];
   /**
-   * Called (in Node's loop, as a normal listener) when one of the signals
-   * arrives while JavaScript is not blocked in a call — e.g. during a
-   * `selectAsync()` wait, or before the next blocking call. Default: none.
+   * Called in Node's loop when one of the signals arrives while the
+   * program waits there (e.g. in `selectAsync()`), rather than in a
+   * blocking call. `process` listeners of the signal run too.
    */
   onSignal?: (signal: InterruptSignal) => void;
   /** The libc binding (tests). */
@@ -73,12 +82,16 @@ export interface KeyboardInterruptHandle extends Disposable {
  *
  * Node normally restarts an interrupted accept()/recv() (its handlers use
  * SA_RESTART) and runs a 'SIGINT' listener only when JavaScript is idle, so
- * a blocked program would never see Ctrl-C. While enabled, the signals end
- * blocking socket calls and kernel waits with EINTR, other signals (a
- * terminal resize, a child's exit) still do not, and the library throws
- * KeyboardInterrupt instead of retrying. Process-wide. A signal that
- * arrives while JavaScript is running (not blocked) is seen by `onSignal`
- * only, when the program next yields to Node's loop.
+ * a blocked program — or a busy synchronous select() loop — would never see
+ * Ctrl-C. While enabled, the signals end blocking socket calls and kernel
+ * waits with EINTR, every blocking call first checks whether one arrived
+ * while JavaScript ran, and the library throws KeyboardInterrupt; other
+ * signals (a terminal resize, a child's exit) still do not interrupt.
+ * While the program waits in Node's loop instead (selectAsync, timers),
+ * `onSignal` and the signals' `process` listeners run, within ~25 ms.
+ * Process-wide; the process umask is borrowed as the signal flag (see
+ * lib/sys/interrupt.ts), so keep file creation out of armed code or expect
+ * a umask made stricter by one bit when yours is 002 or 017.
  * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for a signal it cannot use.
  * @throws {SyscallError} if sigaction fails.
  */
@@ -87,24 +100,30 @@ export function enableKeyboardInterrupt(options: KeyboardInterruptOptions = {}):
   for (const s of signals) if (!(s in NUMBERS)) throw invalidArgValue('signals', 'may contain SIGINT, SIGTERM, SIGHUP, SIGQUIT only', s);
   const sys = options.sys ?? libc();
   let lastSignal: InterruptSignal | null = null;
-  const listeners = signals.map((signal) => {
-    const listener = (): void => {
-      lastSignal = signal;
-      options.onSignal?.(signal);
-    };
-    // A listener makes libuv install its C handler, whose flags we then change.
-    process.on(signal, listener);
-    return [signal, listener] as const;
+  const listener = (signal: NodeJS.Signals): void => {
+    lastSignal = signal as InterruptSignal;
+    options.onSignal?.(signal as InterruptSignal);
+  };
+  // Our listener keeps Node from treating the signals as fatal meanwhile,
+  // and libuv from reinstalling its handler over ours.
+  for (const signal of signals) process.on(signal, listener);
+  armInterrupts(sys, signals.map((s) => NUMBERS[s]), (signum, syscall) => {
+    const signal = NAMES.get(signum) ?? 'SIGINT';
+    lastSignal = signal;
+    throw new KeyboardInterrupt(syscall, signal);
   });
-  armInterrupts(sys, signals.map((s) => NUMBERS[s]), (syscall) => {
-    throw new KeyboardInterrupt(syscall);
-  });
+  const timer = setInterval(() => {
+    const signum = takePendingSignal();
+    if (signum !== 0) process.emit(NAMES.get(signum) ?? 'SIGINT', NAMES.get(signum) ?? 'SIGINT');
+  }, POLL_MS);
+  timer.unref();
   let enabled = true;
   const disable = (): void => {
     if (!enabled) return;
     enabled = false;
+    clearInterval(timer);
     disarmInterrupts();
-    for (const [signal, listener] of listeners) process.off(signal, listener);
+    for (const signal of signals) process.off(signal, listener);
   };
   return {
     disable,

@@ -19,7 +19,7 @@ import {
 import { SOCKADDR_STORAGE_SIZE } from './sys/structs.js';
 import { libc, type Libc } from './sys/libc.js';
 import { errnoError } from './sys/check.js';
-import { interrupted, maskForWait, restoreSignalMask } from './sys/interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from './sys/interrupt.js';
 import {
   SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
 } from './errors.js';
@@ -314,10 +314,9 @@ export class Socket {
     POLLFD_WORDS[0] = this.#fd;
     for (;;) {
       POLLFD_WORDS[1] = events;
-      const masked = maskForWait(sys);
+      if (interruptsArmed) checkInterrupts(syscall);
       const n = sys.poll(POLLFD, 1, deadline < 0 ? -1 : remainingMs(deadline));
       const errno = n < 0 ? sys.errno() : 0;
-      if (masked) restoreSignalMask(sys);
       // Any revents, POLLERR/POLLHUP included: the call itself reports the error.
       if (n > 0) return;
       if (n === 0) throw new SocketTimeoutError(syscall);
@@ -370,6 +369,9 @@ export class Socket {
     for (;;) {
       if (deadline >= 0) this.#wait(POLLIN, deadline, 'accept');
       ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+      // Blocking calls check for a keyboard interrupt (sys/interrupt.ts) that
+      // came while JavaScript ran, rather than sleeping through it.
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('accept');
       const nfd = sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
       if (nfd >= 0) {
         const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
@@ -393,6 +395,7 @@ export class Socket {
     const sys = this.#sys;
     const fd = this.#fd;
     const len = encodeAddress(this.#family, address, ADDR, sys);
+    if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts(syscall);
     if (sys.connect(fd, ADDR, len) === 0) return { errno: 0, len };
     const errno = sys.errno();
     if (errno === EINTR) interrupted(syscall);
@@ -468,6 +471,7 @@ export class Socket {
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
     for (;;) {
       if (deadline >= 0) this.#wait(POLLIN, deadline, 'recv');
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('recv');
       const r = sys.recv(fd, buf, bufsize, flags);
       // MSG_TRUNC makes datagram sockets report the full length.
       if (r >= 0) return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
@@ -504,6 +508,7 @@ export class Socket {
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
     for (;;) {
       if (deadline >= 0) this.#wait(POLLIN, deadline, 'recvInto');
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('recvInto');
       const r = sys.recv(fd, buf, n, flags);
       if (r >= 0) return r > n ? n : r;
       const errno = sys.errno();
@@ -534,6 +539,7 @@ export class Socket {
     for (;;) {
       if (deadline >= 0) this.#wait(POLLIN, deadline, syscall);
       ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts(syscall);
       const r = sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
       if (r >= 0) return r > n ? n : r;
       const errno = sys.errno();
@@ -605,6 +611,7 @@ export class Socket {
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
     for (;;) {
       if (deadline >= 0) this.#wait(POLLOUT, deadline, 'send');
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('send');
       const r = sys.send(fd, buf, buf.byteLength, f);
       if (r >= 0) return r;
       const errno = sys.errno();
@@ -640,6 +647,7 @@ export class Socket {
     let off = 0;
     while (off < len) {
       if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendall');
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('sendall');
       const r = sys.send(fd, off === 0 ? buf : buf.subarray(off), len - off, f);
       if (r >= 0) {
         off += r;
@@ -683,6 +691,7 @@ export class Socket {
     const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
     for (;;) {
       if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendto');
+      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('sendto');
       const r = sys.sendto(fd, buf, buf.byteLength, f, ADDR, len);
       if (r >= 0) return r;
       const errno = sys.errno();

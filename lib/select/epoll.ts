@@ -16,7 +16,7 @@ import {
 } from '../sys/constants.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
 import { CodedError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -246,18 +246,9 @@ export class Epoll {
     if (max > this.#capacity) this.#grow(max);
     const sys = this.#sys;
     const ms0 = rawTimeoutMs(timeoutMs);
-    // Armed keyboard interrupts: only they may end a wait that can block.
-    // Under load something is usually ready: try without waiting first and
-    // pay for the signal mask only when the call is really going to block.
-    if (ms0 !== 0 && interruptsArmed) {
-      const ready = this.#waitLoop(sys, epfd, max, 0);
-      if (ready > 0 || !maskForWait(sys)) return ready;
-      try {
-        return this.#waitLoop(sys, epfd, max, ms0);
-      } finally {
-        restoreSignalMask(sys);
-      }
-    }
+    // Armed keyboard interrupts: act on one that came while JavaScript ran
+    // (a busy loop never blocks long enough to see EINTR).
+    if (ms0 !== 0 && interruptsArmed) checkInterrupts('epoll_wait');
     return this.#waitLoop(sys, epfd, max, ms0);
   }
 

@@ -5,7 +5,7 @@
 import { EINTR, ENOENT, POLLIN, POLLOUT, POLLPRI } from '../sys/constants.js';
 import { POLLFD_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
 import { KeyError, SyscallError } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -156,18 +156,9 @@ export class Poll {
     if (!this.#upToDate) this.#rebuild();
     const sys = this.#sys;
     const ms0 = rawTimeoutMs(timeoutMs);
-    // Armed keyboard interrupts: only they may end a wait that can block.
-    // Under load something is usually ready: try without waiting first and
-    // pay for the signal mask only when the call is really going to block.
-    if (ms0 !== 0 && interruptsArmed) {
-      const ready = this.#waitLoop(sys, 0);
-      if (ready > 0 || !maskForWait(sys)) return ready;
-      try {
-        return this.#waitLoop(sys, ms0);
-      } finally {
-        restoreSignalMask(sys);
-      }
-    }
+    // Armed keyboard interrupts: act on one that came while JavaScript ran
+    // (a busy loop never blocks long enough to see EINTR).
+    if (ms0 !== 0 && interruptsArmed) checkInterrupts('poll');
     return this.#waitLoop(sys, ms0);
   }
 

@@ -7,7 +7,7 @@
 import { EINTR, FD_SETSIZE } from '../sys/constants.js';
 import { FD_SET_SIZE, TIMEVAL_SIZE, fdIsSet, fdSet } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { interrupted, interruptsArmed, maskForWait, restoreSignalMask } from '../sys/interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
 import { SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
 import { monotonicMs } from '../timeout.js';
@@ -63,14 +63,8 @@ function selectUs(
   timeoutUs: number,
   sys: Libc,
 ): number {
-  // Armed keyboard interrupts: only they may end a wait that can block.
-  if (timeoutUs !== 0 && interruptsArmed && maskForWait(sys)) {
-    try {
-      return selectLoop(nfds, r, w, x, timeoutUs, sys);
-    } finally {
-      restoreSignalMask(sys);
-    }
-  }
+  // Armed keyboard interrupts: act on one that came while JavaScript ran.
+  if (timeoutUs !== 0 && interruptsArmed) checkInterrupts('select');
   return selectLoop(nfds, r, w, x, timeoutUs, sys);
 }
 

@@ -1,100 +1,114 @@
 /**
  * The low-level half of keyboard interrupts (lib/interrupt.ts is the
- * public half): what every blocking retry loop calls when a system call
- * returns EINTR, and the signal mask kernel waits run under while
- * interrupts are armed.
+ * public half): a signal flag that synchronous code can read, and the
+ * checks every blocking call makes.
  *
  * Why it is needed: Node (libuv) installs its signal handlers with
- * SA_RESTART, so a blocking accept()/recv() is silently restarted, and a
- * JS 'SIGINT' listener only runs once the JavaScript thread is free again —
- * never, for a program blocked in a system call. Armed, the interrupt
- * signals lose SA_RESTART (so they, and only they, end blocking socket
- * calls with EINTR), every other signal is blocked on this thread during
- * poll/select/epoll_wait (which the kernel never restarts: any handled
- * signal would end them), and EINTR calls the handler, which throws:
- * Python's KeyboardInterrupt.
+ * SA_RESTART and runs JS listeners only when the JavaScript thread is free,
+ * so a program blocked in accept() — or a busy synchronous select() loop —
+ * never sees Ctrl-C. Python solves it with a C handler that sets a flag it
+ * checks between bytecodes; we have no C code of our own, so the flag is
+ * kept by the kernel: while armed, the interrupt signals' handler is libc's
+ * own `umask()` (async-signal-safe, one system call), which sets the
+ * process umask to the signal's number. Reading the umask back (and
+ * resetting it) tells whether, and which, interrupt signal arrived. The
+ * handler has no SA_RESTART, so the signal also ends a blocking call with
+ * EINTR; other signals keep libuv's handlers. While armed the process umask
+ * is the user's, made more restrictive by one bit only if it equals a
+ * signal number (so a marker can always be told apart); it is restored when
+ * disarmed.
  */
 
-import { SA_RESTART, SIG_SETMASK } from './constants.js';
 import { check } from './check.js';
 import type { Libc } from './libc.js';
-import { SA_FLAGS_OFFSET, SIGACTION_SIZE, SIGSET_SIZE } from './structs.js';
+import { SA_FLAGS_OFFSET, SA_HANDLER_OFFSET, SA_MASK_OFFSET, SIGACTION_SIZE, SIGSET_SIZE } from './structs.js';
 
-/** True while interrupts are armed (read on every blocking wait: keep it a plain flag). */
+/** True while interrupts are armed (read on every blocking call: keep it a plain flag). */
 export let interruptsArmed = false;
 
-let handler: ((syscall: string) => void) | null = null;
+let handler: ((signum: number, syscall: string) => void) | null = null;
 let armedSys: Libc | null = null;
-let armedSignals: number[] = [];
-// Blocked during kernel waits: every signal but the interrupt ones.
-const waitMask = Buffer.alloc(SIGSET_SIZE);
-const savedMask = Buffer.alloc(SIGSET_SIZE);
-const action = Buffer.alloc(SIGACTION_SIZE);
-
-function setRestart(sys: Libc, signum: number, restart: boolean): void {
-  check(sys, sys.sigaction(signum, null, action), 'sigaction');
-  const flags = action.readInt32LE(SA_FLAGS_OFFSET);
-  action.writeInt32LE(restart ? flags | SA_RESTART : flags & ~SA_RESTART, SA_FLAGS_OFFSET);
-  check(sys, sys.sigaction(signum, action, null), 'sigaction');
-}
+let userUmask = 0;
+let baseline = 0;
+let saved: Array<[number, Buffer]> = [];
+const markers = new Set<number>();
 
 /**
- * Arm: `signals` (whose handlers must already be installed, e.g. by a
- * `process.on()` listener) end blocking calls, and `onInterrupt` runs on
- * the resulting EINTR (it should throw).
+ * Arm: while armed, `signals` set the flag and end blocking calls with
+ * EINTR, and {@link interrupted} / {@link checkInterrupts} call
+ * `onInterrupt(signum, syscall)` (which should throw) once one arrived.
  * @throws {SyscallError} if sigaction fails.
  */
-export function armInterrupts(sys: Libc, signals: number[], onInterrupt: (syscall: string) => void): void {
+export function armInterrupts(sys: Libc, signals: number[], onInterrupt: (signum: number, syscall: string) => void): void {
   if (interruptsArmed) disarmInterrupts();
-  for (const signum of signals) setRestart(sys, signum, false);
-  waitMask.fill(0xff);
-  for (const signum of signals) waitMask[(signum - 1) >> 3] &= ~(1 << ((signum - 1) & 7));
+  userUmask = sys.umask(0o022);
+  baseline = signals.includes(userUmask) || [1, 2, 3, 15].includes(userUmask) ? userUmask | 0o020 : userUmask;
+  sys.umask(baseline);
+  const act = Buffer.alloc(SIGACTION_SIZE);
+  act.writeBigUInt64LE(sys.symbol('umask'), SA_HANDLER_OFFSET);
+  act.fill(0, SA_MASK_OFFSET, SA_MASK_OFFSET + SIGSET_SIZE);
+  // No SA_RESTART: the signal must end a blocking call.
+  act.writeInt32LE(0, SA_FLAGS_OFFSET);
+  saved = [];
+  try {
+    for (const signum of signals) {
+      const old = Buffer.alloc(SIGACTION_SIZE);
+      check(sys, sys.sigaction(signum, act, old), 'sigaction');
+      saved.push([signum, old]);
+      markers.add(signum);
+    }
+  } catch (err) {
+    for (const [signum, old] of saved) sys.sigaction(signum, old, null);
+    saved = [];
+    markers.clear();
+    sys.umask(userUmask);
+    throw err;
+  }
   armedSys = sys;
-  armedSignals = [...signals];
   handler = onInterrupt;
   interruptsArmed = true;
 }
 
-/** Disarm: SA_RESTART back on the interrupt signals, EINTR retried silently again. */
+/** Disarm: the signals' previous handlers and the user's umask come back. */
 export function disarmInterrupts(): void {
   if (!interruptsArmed || armedSys === null) return;
   const sys = armedSys;
   interruptsArmed = false;
   handler = null;
   armedSys = null;
-  for (const signum of armedSignals) {
-    try {
-      setRestart(sys, signum, true);
-    } catch {
-      // The handler was replaced meanwhile (listener removed): nothing to restore.
-    }
-  }
-  armedSignals = [];
+  // Whatever was there before: libuv's handler, SA_RESTART and all.
+  for (const [signum, old] of saved) sys.sigaction(signum, old, null);
+  saved = [];
+  markers.clear();
+  sys.umask(userUmask);
 }
 
 /**
- * A blocking call returned EINTR: let the interrupt handler throw (Python's
- * PyErr_CheckSignals); if it does not, the caller retries.
+ * The interrupt signal that arrived since the last call (0 if none), and
+ * reset the flag. One system call.
+ */
+export function takePendingSignal(): number {
+  if (!interruptsArmed || armedSys === null) return 0;
+  const previous = armedSys.umask(baseline);
+  return previous !== baseline && markers.has(previous) ? previous : 0;
+}
+
+/**
+ * A blocking call returned EINTR: if an interrupt signal caused it, let
+ * the handler throw (Python's PyErr_CheckSignals); otherwise the caller
+ * retries.
  */
 export function interrupted(syscall: string): void {
-  if (handler !== null) handler(syscall);
+  if (!interruptsArmed) return;
+  const signum = takePendingSignal();
+  if (signum !== 0 && handler !== null) handler(signum, syscall);
 }
 
 /**
- * Before a kernel wait that is never restarted (poll, select, epoll_wait)
- * and may block: while armed, block every signal but the interrupt ones on
- * this thread, so that only they can end it with EINTR (the kernel hands
- * the others to another thread, where libuv's handler queues them for
- * their JS listeners). Returns whether it did; then call
- * {@link restoreSignalMask} right after the wait.
+ * About to make a call that may block (or, in a busy loop, about to wait
+ * again): if an interrupt signal arrived while JavaScript was running, act
+ * on it now rather than blocking. A no-op unless armed.
  */
-export function maskForWait(sys: Libc): boolean {
-  if (!interruptsArmed) return false;
-  sys.pthread_sigmask(SIG_SETMASK, waitMask, savedMask);
-  return true;
-}
-
-/** Undo {@link maskForWait}. */
-export function restoreSignalMask(sys: Libc): void {
-  sys.pthread_sigmask(SIG_SETMASK, savedMask, null);
+export function checkInterrupts(syscall: string): void {
+  if (interruptsArmed) interrupted(syscall);
 }

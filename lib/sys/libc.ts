@@ -97,8 +97,10 @@ export interface Libc {
   getpid(): number;
   /** sigaction with glibc's struct sigaction (see structs.ts). */
   sigaction(signum: number, act: Uint8Array | null, oldact: Uint8Array | null): number;
-  /** pthread_sigmask with glibc's 128-byte sigset_t. */
-  pthread_sigmask(how: number, set: Uint8Array | null, oldset: Uint8Array | null): number;
+  /** Set the process umask; returns the previous one. */
+  umask(mask: number): number;
+  /** The address of a libc function (for sigaction handlers). */
+  symbol(name: string): bigint;
 
   /** Watch an fd with libuv (Node's own loop); the callback gets the readiness. */
   watch(fd: number, readable: boolean, writable: boolean, cb: (status: number, events: WatchEvents) => void): FdWatcher;
@@ -124,7 +126,7 @@ interface KoffiFn {
   async(...args: unknown[]): void;
 }
 interface KoffiModule {
-  load(path: string): { func(decl: string): KoffiFn };
+  load(path: string): { func(decl: string): KoffiFn; symbol(name: string): bigint };
   errno(): number;
   view(ptr: bigint, len: number): ArrayBuffer;
   decode: { string(ptr: bigint): string };
@@ -193,7 +195,8 @@ function load(): Libc {
     setrlimit: f('int setrlimit(int resource, const void *rlim)'),
     getpid: f('int getpid()'),
     sigaction: f('int sigaction(int signum, const void *act, void *oldact)'),
-    pthread_sigmask: f('int pthread_sigmask(int how, const void *set, void *oldset)'),
+    umask: f('unsigned int umask(unsigned int mask)'),
+    symbol: (name: string) => BigInt(lib.symbol(name)),
     watch: (fd, readable, writable, cb) => koffi.node.poll(fd, { readable, writable }, cb),
   };
   return table;

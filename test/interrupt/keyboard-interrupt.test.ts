@@ -46,12 +46,46 @@ for (const [name, args, syscall] of cases) {
   t.test(`${name}: SIGWINCH passes, SIGINT interrupts`, async (t) => {
     const { code, result, stderr } = await run(args, 'SIGINT');
     t.equal(code, 0, stderr);
-    t.match(result, { outcome: 'KeyboardInterrupt', code: 'ERR_KEYBOARD_INTERRUPT', syscall, winches: 1, lastSignal: 'SIGINT' });
+    t.match(result, { outcome: 'KeyboardInterrupt', code: 'ERR_KEYBOARD_INTERRUPT', syscall, signal: 'SIGINT', winches: 1, lastSignal: 'SIGINT' });
   });
 }
+
+t.test('a busy select() loop that never blocks still sees SIGINT', async (t) => {
+  const { code, result, stderr } = await run(['busy-selector', 'epoll'], 'SIGINT');
+  t.equal(code, 0, stderr);
+  t.match(result, { outcome: 'KeyboardInterrupt', signal: 'SIGINT', syscall: 'epoll_wait' });
+});
+
+t.test('waiting in Node\'s loop: onSignal and process listeners run', async (t) => {
+  const { code, result, stderr } = await run(['async', 'epoll'], 'SIGINT');
+  t.equal(code, 0, stderr);
+  t.match(result, { outcome: 'aborted', onSignal: 'SIGINT', processListener: 1, lastSignal: 'SIGINT', winches: 1 });
+});
 
 t.test('SIGTERM interrupts too', async (t) => {
   const { code, result, stderr } = await run(['accept'], 'SIGTERM');
   t.equal(code, 0, stderr);
-  t.match(result, { outcome: 'KeyboardInterrupt', lastSignal: 'SIGTERM' });
+  t.match(result, { outcome: 'KeyboardInterrupt', signal: 'SIGTERM', lastSignal: 'SIGTERM' });
+});
+
+t.test('in process: the umask is borrowed while enabled and given back', async (t) => {
+  const { enableKeyboardInterrupt, keyboardInterruptEnabled } = await import('../../lib/interrupt.js');
+  const original = process.umask();
+  t.teardown(() => {
+    process.umask(original);
+  });
+  process.umask(0o002);
+  const handle = enableKeyboardInterrupt();
+  t.ok(keyboardInterruptEnabled());
+  t.equal(process.umask(), 0o022, 'a umask equal to a signal number is made stricter by one bit');
+  t.equal(handle.lastSignal, null);
+  handle.disable();
+  handle.disable();
+  t.notOk(keyboardInterruptEnabled());
+  t.equal(process.umask(), 0o002, 'restored');
+  process.umask(0o027);
+  using h2 = enableKeyboardInterrupt({ signals: ['SIGHUP'] });
+  t.equal(process.umask(), 0o027, 'other umasks are kept as they are');
+  t.throws(() => enableKeyboardInterrupt({ signals: ['SIGKILL' as never] }), { code: 'ERR_INVALID_ARG_VALUE' });
+  void h2;
 });
