@@ -43,6 +43,10 @@ function acceptWrapper(ctx: ProgramContext, sel: BaseSelector<ServerMessage | nu
   const message = new ServerMessage(sel as BaseSelector<unknown>, conn, addr, { keepAlive });
   message.on('error', (err) => console.log('main: error: exception for', `${formatAddress(addr)}:`, err.message));
   if (!ctx.quiet) watch(message, addr);
+  // A client sends its request right after connecting, so it has often
+  // arrived already: read now instead of waiting for the next select()
+  // (one recv that may find nothing, against a whole trip round the loop).
+  message.processEvents(EVENT_READ);
 }
 
 // The Python programs' transcript; skipped entirely with --quiet, so that a

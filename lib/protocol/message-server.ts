@@ -187,6 +187,9 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
       });
       this.emit('connection', message, addr);
+      // Clients usually send right after connecting: read now rather than
+      // after another trip round the loop (a recv that may find nothing).
+      message.processEvents(EVENT_READ);
     }
   }
 
