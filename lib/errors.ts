@@ -89,6 +89,11 @@ export const ERROR_CODES = {
     python: 'KeyboardInterrupt',
     description: 'SIGINT/SIGTERM ended a blocking call while enableKeyboardInterrupt() was on.',
   },
+  ERR_LISTENER_THREW: {
+    className: 'Warning',
+    python: '-',
+    description: "A Message's 'error' or 'close' listener threw: reported with process.emitWarning, the other listeners still ran.",
+  },
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',

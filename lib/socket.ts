@@ -319,7 +319,11 @@ export class Socket {
       const errno = n < 0 ? sys.errno() : 0;
       // Any revents, POLLERR/POLLHUP included: the call itself reports the error.
       if (n > 0) return;
-      if (n === 0) throw new SocketTimeoutError(syscall);
+      if (n === 0) {
+        // A timeout longer than poll()'s int of ms was clamped: wait again.
+        if (remainingMs(deadline) > 0) continue;
+        throw new SocketTimeoutError(syscall);
+      }
       if (errno !== EINTR) throw errnoError(errno, syscall);
       interrupted(syscall);
     }

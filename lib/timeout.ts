@@ -26,8 +26,12 @@ export function secondsToMs(seconds: number | null | undefined, name = 'timeout'
   return Math.min(Math.ceil(seconds * 1e3), 0x7fffffff);
 }
 
-/** The time left before `deadline` (from {@link monotonicMs}), rounded up, never negative. */
+/**
+ * The time left before `deadline` (from {@link monotonicMs}), rounded up,
+ * never negative, at most the kernel's INT_MAX ms (~24.8 days; a longer
+ * wait simply wakes up and waits again).
+ */
 export function remainingMs(deadline: number): number {
   const left = deadline - monotonicMs();
-  return left <= 0 ? 0 : Math.ceil(left);
+  return left <= 0 ? 0 : Math.min(Math.ceil(left), 0x7fffffff);
 }

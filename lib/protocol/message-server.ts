@@ -9,7 +9,7 @@ import type { TypedEmitter } from '../typed-emitter.js';
 import { invalidArgType, SyscallError } from '../errors.js';
 import { createServer, type Socket } from '../socket.js';
 import type { Address, SocketAddress } from '../address.js';
-import { ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
+import { AF_INET, AF_INET6, AF_UNIX, ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
 import type { BaseSelector, RunOptions } from '../selectors/base-selector.js';
 import { DefaultSelector } from '../selectors/default-selector.js';
 import { EVENT_READ } from '../selectors/events.js';
@@ -38,6 +38,11 @@ export type MessageFactory = (selector: BaseSelector<unknown>, sock: Socket, add
 export interface MessageServerOptions {
   /** Makes each connection's Message (e.g. `(sel, sock, addr) => new ServerMessage(sel, sock, addr)`). */
   createMessage: MessageFactory;
+  /**
+   * AF_INET, AF_INET6 or AF_UNIX; default: from the address (a path is
+   * AF_UNIX, a host with ':' is AF_INET6, anything else AF_INET).
+   */
+  family?: number;
   /** The selector to use; default a new DefaultSelector, closed with the server. */
   selector?: BaseSelector<unknown>;
   /** listen() backlog. */
@@ -49,6 +54,11 @@ export interface MessageServerOptions {
 }
 
 type ServerEmitter = new () => TypedEmitter<MessageServerEvents>;
+
+function familyOf(address: Address): number {
+  if (typeof address === 'string' || address instanceof Uint8Array) return AF_UNIX;
+  return Array.isArray(address) && typeof address[0] === 'string' && address[0].includes(':') ? AF_INET6 : AF_INET;
+}
 
 const DEFAULT_ACCEPT_RETRY_MS = 100;
 
@@ -94,7 +104,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     if (typeof options?.createMessage !== 'function') throw invalidArgType('createMessage', 'a function', options?.createMessage);
     this.#createMessage = options.createMessage;
     this.#retryMs = options.acceptRetryMs ?? DEFAULT_ACCEPT_RETRY_MS;
-    this.socket = createServer(address, { backlog: options.backlog, reuseport: options.reuseport });
+    this.socket = createServer(address, { family: options.family ?? familyOf(address), backlog: options.backlog, reuseport: options.reuseport });
     try {
       this.socket.setblocking(false);
       this.#ownsSelector = options.selector === undefined;
@@ -147,8 +157,25 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   /** The bound handler, for `selector.run(server.handler)`. */
   readonly handler = (key: SelectorKey<unknown>, mask: number): void => {
     this.dispatch(key, mask);
-    if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
+    this.tick();
   };
+
+  /**
+   * Resume accepting if a pause (after EMFILE & co) has run out. `run()`
+   * and `serveForever()` do it themselves; a loop of your own that calls
+   * {@link MessageServer.dispatch} should call it once per iteration and
+   * cap its select() timeout with {@link MessageServer.pauseRemaining}.
+   * @returns whether accepting is on.
+   */
+  tick(): boolean {
+    if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
+    return this.#acceptPausedUntil === 0;
+  }
+
+  /** Seconds until a paused server retries accepting (null when not paused). */
+  get pauseRemaining(): number | null {
+    return this.#acceptPausedUntil === 0 ? null : Math.max(0, (this.#acceptPausedUntil - monotonicMs()) / 1e3);
+  }
 
   /**
    * Accept every pending connection (until accept() would block).
@@ -182,7 +209,9 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
       }
       this.connections.add(message);
       message.on('error', (e) => this.emit('clientError', e, message));
-      message.on('close', () => {
+      // First in line, so that the bookkeeping happens whatever other
+      // listeners do.
+      message.prependListener('close', () => {
         this.connections.delete(message);
         if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
       });
@@ -219,7 +248,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         this.handler(key, mask);
         if (this.#closed) return;
       }
-      if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
+      this.tick();
     }
   }
 

@@ -149,16 +149,24 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   /**
    * Send `data`: as much as the kernel takes now, the rest queued (copied:
    * the caller may reuse its buffer). Returns false when the queue is above
-   * the high-water mark. Writing to a closed Message is ignored.
+   * the high-water mark, or when the Message is closed (then nothing is
+   * sent). A broken connection (EPIPE, ECONNRESET) does not throw, even
+   * from a timer: the Message fails ('error', then 'close') and false is
+   * returned.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not a Uint8Array.
-   * @throws {SyscallError} when the connection broke (EPIPE, ECONNRESET); inside processEvents this closes the Message instead.
    */
   write(data: Uint8Array): boolean {
     if (!(data instanceof Uint8Array)) throw invalidArgType('data', 'a Buffer or Uint8Array', data);
     if (this.#closed) return false;
     let rest = data;
     if (this.#outBytes === 0 && this.#writable) {
-      const sent = this.sock.send(data) ?? 0;
+      let sent: number;
+      try {
+        sent = this.sock.send(data) ?? 0;
+      } catch (err) {
+        this.fail(err);
+        return false;
+      }
       if (sent === data.byteLength) return true;
       rest = data.subarray(sent);
     }
@@ -194,7 +202,9 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   }
 
   /**
-   * Unregister and close the socket, then emit 'close'. Idempotent.
+   * Unregister and close the socket, then emit 'close'. Idempotent. An
+   * exception thrown by a 'close' listener does not stop the others; it is
+   * reported as a process warning.
    */
   close(): void {
     if (this.#closed) return;
@@ -208,29 +218,36 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     }
     this.#mask = 0;
     this.sock.close();
-    this.emit('close', ...([] as unknown as Parameters<E['close']>));
+    this.#notify('close', []);
   }
 
   /**
    * End the connection because of `err`: remember it, emit 'error' (once,
    * and only if there is a listener, so a server never crashes on it), then
-   * close.
+   * close. Never throws: an exception thrown by an 'error' listener is
+   * reported as a process warning.
    */
   fail(err: unknown): void {
     if (this.#closed) return;
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.error === null) {
       this.error = error;
-      if (this.listenerCount('error') > 0) {
-        try {
-          this.emit('error', ...([error] as unknown as Parameters<E['error']>));
-        } finally {
-          this.close();
-        }
-        return;
-      }
+      if (this.listenerCount('error') > 0) this.#notify('error', [error]);
     }
     this.close();
+  }
+
+  // Call every listener of 'close'/'error' even if one throws: a listener's
+  // bug must neither stop the event loop nor skip the owner's bookkeeping
+  // (MessageServer forgets a connection on 'close').
+  #notify(event: 'close' | 'error', args: unknown[]): void {
+    for (const listener of this.rawListeners(event) as Array<(...a: unknown[]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'ERR_LISTENER_THREW', detail: `a '${event}' listener of a Message threw` });
+      }
+    }
   }
 
   /** Bytes arrived (a view valid only during the call: copy what you keep). */

@@ -56,6 +56,7 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   #requests = 0;
   #responses = 0;
   #parsing = false;
+  #peerDone = false;
 
   /**
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-function `respond`.
@@ -119,8 +120,10 @@ export class ServerMessage extends Message<ServerMessageEvents> {
 
   protected override onEnd(): void {
     this.#parser.end();
-    if (this.#requests > this.#responses && !this.#keepAlive) return; // reply pending, then close
-    this.end();
+    // The client finished sending: close once every request it sent is
+    // answered (responses given later, from a timer, still go out).
+    this.#peerDone = true;
+    if (this.#responses >= this.#requests) this.end();
   }
 
   readonly #onFrame = (frame: Frame): void => {
@@ -133,7 +136,12 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   };
 
   #maybeFinish(): void {
-    if (this.closed || this.#keepAlive || this.#requests === 0) return;
+    if (this.closed) return;
+    if (this.#keepAlive) {
+      if (this.#peerDone && this.#responses >= this.#requests) this.end();
+      return;
+    }
+    if (this.#requests === 0) return;
     // One request per connection: read no more, close once answered.
     this.stopReading();
     if (this.#responses >= this.#requests) this.end();

@@ -2,7 +2,8 @@
 //
 // Fenced blocks are selected by their info string:
 //   ```ts          run
-//   ```ts socket   run once the Socket class is built and exported (skipped before)
+//   ```ts socket   run (uses the Socket class; the tag once held these back
+//                  while Socket was being written, and is kept for the pages)
 //   ```ts norun    never run (the page says why: a fragment, a signature)
 // Any other `ts ...`/`typescript` info string fails, so a typo cannot
 // silently turn a snippet off.
@@ -86,17 +87,6 @@ function collect(): Block[] {
   return out;
 }
 
-// The Socket class is being written: `ts socket` blocks wait until it is
-// both in lib/ and exported by the built package.
-function socketStatus(): string | null {
-  if (!existsSync(join(ROOT, 'lib', 'socket.ts'))) return 'lib/socket.ts does not exist yet';
-  const index = join(ROOT, 'dist', 'lib', 'index.js');
-  if (!existsSync(index) || !/['"]\.\/socket\.js['"]/.test(readFileSync(index, 'utf8'))) {
-    return 'the built package (dist/lib/index.js) does not export the Socket module yet';
-  }
-  return null;
-}
-
 /** lib/ sources newer than their build output (a stale dist/ makes snippets test old code). */
 function staleBuild(): string[] {
   const stale: string[] = [];
@@ -176,7 +166,6 @@ function tail(text: string, max = 6000): string {
 }
 
 const blocks = collect();
-const socketSkip = socketStatus();
 
 t.test('every ts code block has a known tag', async (t) => {
   const unknown = blocks.filter((b) => b.mode === null).map((b) => `${b.source}:${b.line}: \`\`\`${b.info}`);
@@ -201,7 +190,7 @@ if (!existsSync(distIndex)) {
   const counters = new Map<string, number>();
   const runnable: Array<Block & { file: string }> = [];
   for (const b of blocks) {
-    if (b.mode !== 'run' && !(b.mode === 'socket' && socketSkip === null)) continue;
+    if (b.mode !== 'run' && b.mode !== 'socket') continue;
     const page = basename(b.source, '.md').toLowerCase();
     const n = (counters.get(page) ?? 0) + 1;
     counters.set(page, n);
@@ -235,10 +224,6 @@ if (!existsSync(distIndex)) {
   for (const b of blocks) {
     const name = `${b.source}:${b.line} (${b.info})`;
     if (b.mode === 'norun' || b.mode === null) continue;
-    if (b.mode === 'socket' && socketSkip !== null) {
-      t.test(name, { skip: `Socket not ready: ${socketSkip}` }, async () => {});
-      continue;
-    }
     const result = results[r];
     const file = runnable[r].file;
     r++;
@@ -255,5 +240,5 @@ if (!existsSync(distIndex)) {
     });
   }
   const norun = blocks.filter((b) => b.mode === 'norun').length;
-  t.comment(`${runnable.length} snippets run, ${norun} marked norun, ${socketSkip === null ? 0 : blocks.filter((b) => b.mode === 'socket').length} waiting for Socket`);
+  t.comment(`${runnable.length} snippets run, ${norun} marked norun`);
 }

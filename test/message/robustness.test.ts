@@ -123,3 +123,127 @@ t.test('without an error listener a failing Message still just closes', async (t
   await until(() => server.accepted === 1 && server.connections.size === 0);
   t.equal(await goodClients(t, port, 2), 2);
 });
+
+t.test('a throwing clientError or close listener neither stops the server nor leaks the connection', async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w);
+  };
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const { server, port } = startServer(t, {
+    createMessage: (sel, sock, addr) => {
+      const m = new ServerMessage(sel, sock, addr);
+      m.on('close', () => {
+        throw new Error('close listener bug');
+      });
+      return m;
+    },
+  });
+  server.on('clientError', () => {
+    throw new Error('clientError listener bug');
+  });
+  const bad = rawClient(t, port);
+  bad.sendall(Buffer.from([0, 1, 0x7b]));
+  await until(() => server.accepted === 1 && server.connections.size === 0);
+  t.equal(await goodClients(t, port, 3), 3, 'still serving');
+  t.equal(server.connections.size, 0, 'every connection forgotten');
+  await until(() => warnings.length >= 2);
+  t.ok(warnings.some((w) => /clientError listener bug/.test(w.message)));
+  t.ok(warnings.some((w) => /close listener bug/.test(w.message)));
+});
+
+t.test('respond() from a timer after the client left fails the Message instead of throwing', async (t) => {
+  const outcomes: string[] = [];
+  const { port } = startServer(t, {
+    createMessage: (sel, sock, addr) => {
+      const m = new ServerMessage(sel, sock, addr, {
+        keepAlive: true,
+        respond: (_req, message) => {
+          setTimeout(() => {
+            const big = { contentType: 'binary/x', contentEncoding: 'binary', content: Buffer.alloc(512 * 1024) };
+            try {
+              message.respond(big);
+              message.respond(big);
+              outcomes.push('no throw');
+            } catch (err) {
+              outcomes.push(`threw ${(err as Error).message}`);
+            }
+          }, 100);
+          return null;
+        },
+      });
+      m.on('error', (e) => outcomes.push(`error ${(e as { code?: string }).code}`));
+      return m;
+    },
+  });
+  const c = rawClient(t, port);
+  const frame = (await import('../../lib/protocol/encode.js')).encodeMessage(createRequest('search', 'ring'));
+  c.sendall(frame);
+  const linger = Buffer.alloc(8);
+  linger.writeInt32LE(1, 0);
+  c.setsockopt(SOL_SOCKET, SO_LINGER, linger);
+  c.close();
+  await until(() => outcomes.includes('no throw'));
+  t.notOk(outcomes.some((o) => o.startsWith('threw')));
+});
+
+t.test('keep-alive: a client that half-closes still gets answers given later', async (t) => {
+  const { port } = startServer(t, {
+    createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, {
+      keepAlive: true,
+      respond: (req, message) => {
+        setTimeout(() => message.respond({ contentType: 'text/json', contentEncoding: 'utf-8', content: { late: (req.content as { value: string }).value } }), 50);
+        return null;
+      },
+    }),
+  });
+  const c = rawClient(t, port);
+  const { encodeMessage } = await import('../../lib/protocol/encode.js');
+  const { FrameParser } = await import('../../lib/protocol/frame-parser.js');
+  c.sendall(Buffer.concat([encodeMessage(createRequest('search', 'a')), encodeMessage(createRequest('search', 'b'))]));
+  c.shutdown(1);
+  // The server runs in this process: read without blocking the thread.
+  c.setblocking(false);
+  const parser = new FrameParser();
+  const got: unknown[] = [];
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const data = c.recv(65536);
+    if (data === null) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    if (data.length === 0) break;
+    parser.push(data, (f) => got.push(f.content));
+  }
+  t.same(got, [{ late: 'a' }, { late: 'b' }], 'both late answers, then EOF');
+});
+
+t.test('MessageServer picks the family from the address: IPv6 and AF_UNIX', async (t) => {
+  const { MessageServer } = await import('../../lib/protocol/message-server.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { AF_INET6, AF_UNIX } = await import('../../lib/sys/constants.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ns-ms-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'app.sock');
+  const unix = new MessageServer(path, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+  t.teardown(() => unix.close());
+  t.equal(unix.socket.family, AF_UNIX);
+  t.equal(unix.address(), path);
+  t.equal(unix.tick(), true);
+  t.equal(unix.pauseRemaining, null);
+  let v6: InstanceType<typeof MessageServer> | undefined;
+  try {
+    v6 = new MessageServer(['::1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+  } catch (err) {
+    t.comment(`no ::1 here: ${(err as Error).message}`);
+  }
+  if (v6 !== undefined) {
+    t.teardown(() => v6!.close());
+    t.equal(v6.socket.family, AF_INET6);
+    t.equal(v6.address()[0], '::1');
+  }
+});
