@@ -17,7 +17,7 @@ export async function listing(): Promise<string> {
       lines.push(`seed ${seed}:`);
     }
     const spec = (await entry.load()).default;
-    lines.push(`  ${name.padEnd(22)}${spec.summary}`);
+    lines.push(`  ${name.padEnd(23)} ${spec.summary}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,92 @@
+/**
+ * Helpers shared by the echo servers of seed 002 (echo-server) and seed
+ * 004 (the server models: single-process, multi-process, multi-thread,
+ * non-blocking, select, epoll): opening the listening socket, and the
+ * blocking "serve one client until it hangs up" loop that the
+ * single-process server runs itself and the multi-process/multi-thread
+ * servers run in a child process or a worker thread.
+ */
+
+import {
+  ECONNABORTED,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  Socket,
+  SyscallError,
+  formatAddress,
+  pythonRepr,
+  type SocketAddress,
+} from '../../lib/index.js';
+import { familyOf, printListening } from './raw-loop.js';
+
+/**
+ * Open a listening TCP socket on `host:port` (SO_REUSEADDR, as the seeds
+ * do, so a restarted server does not fail on connections in TIME_WAIT),
+ * print `listening on (host, port)` with the port the kernel chose, and
+ * return it. The socket is closed again if any step fails.
+ * @throws {SyscallError} EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND (bad host)...
+ */
+export function listenTcp(host: string, port: number, backlog: number): Socket {
+  const sock = new Socket(familyOf(host), SOCK_STREAM);
+  try {
+    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    sock.bind([host, port]);
+    sock.listen(backlog);
+    printListening(sock, host);
+    return sock;
+  } catch (err) {
+    sock.close();
+    throw err;
+  }
+}
+
+/**
+ * accept() on a listening socket that select()/poll()/epoll said is ready.
+ * A non-blocking socket with nobody waiting gives `null`; a client that
+ * gave up between the readiness event and the call (ECONNABORTED) is
+ * skipped, not treated as a server failure.
+ * @throws {SyscallError} EMFILE (out of fds) and other real failures.
+ */
+export function acceptReady(sock: Socket): [Socket, SocketAddress] | null {
+  for (;;) {
+    try {
+      return sock.accept();
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.errno === ECONNABORTED)) throw err;
+    }
+  }
+}
+
+/** Where the per-client lines of {@link serveClient} go (`ctx.log`, or a prefixed logger). */
+export type LineWriter = (...parts: unknown[]) => void;
+
+/**
+ * Serve one connected client with blocking calls: `recv(1024)` until it
+ * returns no bytes (the client closed its end — how the seed's servers
+ * tell that a client went away), sending each chunk back with sendall().
+ * The socket is closed on return (unless `close` is false: the caller owns
+ * it, as the multi-thread server's main thread does). A connection that fails (ECONNRESET,
+ * EPIPE) ends only this client and is returned; anything else —
+ * KeyboardInterrupt included — propagates after the socket is closed.
+ * @returns null when the client hung up normally, else the error that ended the connection.
+ */
+export function serveClient(sock: Socket, addr: SocketAddress, log: LineWriter, close = true): SyscallError | null {
+  const peer = formatAddress(addr);
+  try {
+    for (;;) {
+      const data = sock.recv(1024); // a blocking socket: never null
+      if (data === null || data.length === 0) {
+        log('client', peer, 'closed');
+        return null;
+      }
+      log('received', pythonRepr(data), 'from', peer);
+      sock.sendall(data);
+    }
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    return err;
+  } finally {
+    if (close) sock.close();
+  }
+}

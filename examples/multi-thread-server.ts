@@ -1,0 +1,141 @@
+/**
+ * multi-thread-server — seed 004's third server model (多线程服务器): the
+ * main thread only accepts; every connection is served by a thread of its
+ * own (a worker_threads Worker), with blocking calls.
+ *
+ * What it teaches: threads share the process's file descriptors. The main
+ * thread accept()s and passes the connected socket's fd NUMBER to a
+ * worker in `workerData`; the worker wraps it with
+ * `new Socket(family, SOCK_STREAM, 0, fd)` and serves the client with
+ * blocking recv()/sendall() — blocking only its own thread. Because the
+ * fd is shared (not copied, as with a child process), it must be closed
+ * exactly once: here the main thread keeps the Socket and closes it when
+ * the worker has ended (the seed's thread closes it itself, and its main
+ * thread — unlike the multi-process parent — must not).
+ *
+ * Threads are cheaper than processes (no new process, shared memory) but
+ * a Node worker is still a whole JavaScript engine instance: a thread per
+ * client does not scale to thousands of clients either.
+ *
+ * The main thread waits for connections with selectAsync(), in Node's
+ * loop: workers' console output is relayed through that loop, and a main
+ * thread blocked in accept() would hold it back. On Ctrl-C/SIGTERM it
+ * stops accepting and shuts down (shutdown(SHUT_RDWR)) every connection a
+ * worker is still serving: the worker's blocking recv() returns EOF, the
+ * worker ends, the main thread closes the socket and exits. (A worker
+ * blocked in a system call cannot be stopped with worker.terminate(),
+ * which only interrupts running JavaScript.)
+ *
+ * Run:    node-selectors multi-thread-server 127.0.0.1 7788
+ * Talk:   nc 127.0.0.1 7788   (several at once: each gets its own thread)
+ *         node-selectors multiconn-client 127.0.0.1 7788 5
+ * Flags:  --quiet, --backlog N (default 128; with the seed's 5, a burst of
+ *         connections overflows the queue while workers start, and the
+ *         kernel resets some)
+ */
+
+import { Worker } from 'node:worker_threads';
+import { DefaultSelector, EVENT_READ, SHUT_RDWR, formatAddress, type Socket, type SocketAddress } from '../lib/index.js';
+import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
+import { hostAndPort } from './common/raw-loop.js';
+import { acceptReady, listenTcp } from './common/echo-servers.js';
+
+const WORKER = new URL('./children/echo-thread.js', import.meta.url);
+// How long stopping workers may take before they are terminated.
+const STOP_GRACE_MS = 5000;
+
+/** A worker serving one connection, with the connection it owns. */
+interface Serving {
+  worker: Worker;
+  conn: Socket;
+  done: Promise<void>;
+}
+
+function handOff(ctx: ProgramContext, conn: Socket, addr: SocketAddress, serving: Set<Serving>): void {
+  const peer = formatAddress(addr);
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER, { workerData: { fd: conn.fileno(), family: conn.family, addr, quiet: ctx.quiet } });
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  ctx.log('new client', peer, 'handed to thread', worker.threadId);
+  const entry: Serving = {
+    worker,
+    conn,
+    done: new Promise<void>((resolve) => {
+      worker.on('error', (err) => console.error(`${ctx.name}: thread ${worker.threadId} serving ${peer} failed: ${err.message}`));
+      worker.on('exit', () => {
+        // The worker is gone: nobody uses the fd any more.
+        conn.close();
+        serving.delete(entry);
+        resolve();
+      });
+    }),
+  };
+  serving.add(entry);
+}
+
+async function stopWorkers(serving: Set<Serving>): Promise<void> {
+  const all = [...serving];
+  for (const { conn } of all) {
+    try {
+      conn.shutdown(SHUT_RDWR); // the worker's recv() returns b'' at once
+    } catch {
+      // Already disconnected (ENOTCONN): the worker is ending anyway.
+    }
+  }
+  const grace = setTimeout(() => {
+    for (const { worker } of all) void worker.terminate();
+  }, STOP_GRACE_MS);
+  await Promise.all(all.map((s) => s.done));
+  clearTimeout(grace);
+}
+
+async function main(ctx: ProgramContext): Promise<void> {
+  const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
+  const sel = new DefaultSelector();
+  let server: Socket;
+  try {
+    server = listenTcp(host, port, ctx.backlog(128));
+  } catch (err) {
+    sel.close();
+    throw err;
+  }
+  const serving = new Set<Serving>();
+  try {
+    server.setblocking(false);
+    sel.register(server, EVENT_READ);
+    while (!ctx.signal.aborted) {
+      try {
+        // A connection is waiting (or Ctrl-C: AbortError).
+        await sel.selectAsync(null, { signal: ctx.signal });
+      } catch (err) {
+        if (ctx.signal.aborted) break;
+        throw err;
+      }
+      for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) {
+        const [conn, addr] = accepted;
+        handOff(ctx, conn, addr, serving);
+      }
+    }
+  } finally {
+    sel.close();
+    server.close();
+    await stopWorkers(serving);
+  }
+}
+
+const spec: ProgramSpec = {
+  name: 'multi-thread-server',
+  usage: '[host] [port]',
+  summary: 'Seed 004: echo server with a worker thread per connection (the fd handed to the worker)',
+  positionals: { min: 0, max: 2 },
+  common: ['quiet', 'backlog'],
+  help: 'Defaults: 127.0.0.1 7788. Talk to it with: nc 127.0.0.1 7788 (several at once), or node-selectors multiconn-client 127.0.0.1 7788 5',
+  main,
+};
+
+export default spec;
+runMain(spec, import.meta.url);
