@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { createRequest, encodeMessage, REQUEST_SEARCH } from '../lib/protocol/index.js';
 import { table } from './harness.js';
 import {
-  buildC, canPin, environmentLine, interleave, pairedRatio, launchFromFlag, measure, pythonAppServer, REPO_ROOT, writeJson,
+  buildC, canPin, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
   type Command, type ServerLaunch, type Summary,
 } from './net.js';
 
@@ -142,7 +142,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const s = results.get(c);
     const ref = cases.find((r) => r.reference && r.conns === c.conns);
     const rs = ref ? results.get(ref) ?? null : null;
-    rows.push(s ? row(s, rs) : [c.name, 'failed', '', '', '', '', '', '', '', '']);
+    rows.push(s ? summaryRow(s, rs) : [c.name, 'failed', '', '', '', '', '', '', '', '']);
   }
   table(['server [mode, concurrency]', 'req/s', 'range (min-max)', 'server CPU µs/req', 'server CPU', 'client CPU', 'others CPU', 'req/s vs Python', 'CPU/req vs Python', 'errors'], rows);
   for (const { launch } of launches) if (launch.note) console.log(`- ${launch.name}: ${launch.note}`);
@@ -152,21 +152,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   console.log('- "vs Python": against app-server.py in conn mode at the same concurrency, the median of per-round ratios (req/s: higher is better; CPU/req: lower is better). Server CPU = utime+stime of its process tree over the measured window (100% = one core); client CPU = that of the load generator; others CPU = the rest of the machine busy + stolen time in the window (noise from other processes: with >~10% the req/s column is unreliable, CPU/op less so).');
   if (values.json) writeJson(values.json, { benchmark: 'app-server', settings: values, pin, results: cases.map((c) => results.get(c) ?? { name: c.name, failed: true }) });
-}
-
-function row(s: Summary, ref: Summary | null): Array<string | number> {
-  return [
-    s.name,
-    s.rate,
-    `${s.rateMin.toFixed(0)}-${s.rateMax.toFixed(0)}`,
-    s.cpuSecondsPerOp * 1e6,
-    `${(s.serverUtil * 100).toFixed(0)}%`,
-    `${(s.clientUtil * 100).toFixed(0)}%`,
-    `${(s.otherUtil * 100).toFixed(0)}%`,
-    ref ? `${pairedRatio(s, ref, (m) => m.rate).toFixed(2)}x` : 'n/a',
-    ref ? `${pairedRatio(s, ref, (m) => m.cpuSecondsPerOp).toFixed(2)}x` : 'n/a',
-    s.errors,
-  ];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

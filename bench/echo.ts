@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from './harness.js';
 import {
-  buildC, canPin, environmentLine, interleave, pairedRatio, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, writeJson,
+  buildC, canPin, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
   type ServerLaunch, type Summary,
 } from './net.js';
 
@@ -94,7 +94,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       rows.push([p.name, 'failed', '', '', '', '', '', '', '', '']);
       continue;
     }
-    rows.push(row(s, ref ?? null));
+    rows.push(summaryRow(s, ref ?? null));
   }
   console.log(`## Echo: ${values.conns} connections x ${values.size}-byte ping-pong, ${seconds} s measured after ${values.warmup} s warm-up, median of ${rounds} interleaved rounds\n`);
   console.log(`${environmentLine(pin ? 'server pinned to CPU 0, load generator to CPU 1' : 'no CPU pinning')}\n`);
@@ -106,21 +106,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   console.log('- "vs C" columns: the median of per-round ratios to the C server (msgs/s: higher is better; CPU/msg: lower is better). Server CPU = utime+stime of its process tree over the measured window (100% = one core); client CPU = that of the load generator; others CPU = the rest of the machine busy + stolen time in the window (noise from other processes: with >~10% the req/s and msgs/s columns are unreliable, CPU/op less so).');
   if (values.json) writeJson(values.json, { benchmark: 'echo', settings: values, pin, results: peers.map((p) => results.get(p) ?? { name: p.name, failed: true }) });
-}
-
-function row(s: Summary, ref: Summary | null): Array<string | number> {
-  return [
-    s.name,
-    s.rate,
-    `${s.rateMin.toFixed(0)}-${s.rateMax.toFixed(0)}`,
-    s.cpuSecondsPerOp * 1e6,
-    `${(s.serverUtil * 100).toFixed(0)}%`,
-    `${(s.clientUtil * 100).toFixed(0)}%`,
-    `${(s.otherUtil * 100).toFixed(0)}%`,
-    ref ? `${pairedRatio(s, ref, (m) => m.rate).toFixed(2)}x` : 'n/a',
-    ref ? `${pairedRatio(s, ref, (m) => m.cpuSecondsPerOp).toFixed(2)}x` : 'n/a',
-    s.errors,
-  ];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

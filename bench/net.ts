@@ -647,3 +647,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exitCode = 2;
   }
 }
+
+/**
+ * One table row for a measured server: name, rate, range, server CPU per
+ * operation (µs), CPU shares, and the paired ratios to `ref` (or 'n/a').
+ */
+export function summaryRow(s: Summary, ref: Summary | null): Array<string | number> {
+  return [
+    s.name,
+    s.rate,
+    `${s.rateMin.toFixed(0)}-${s.rateMax.toFixed(0)}`,
+    s.cpuSecondsPerOp * 1e6,
+    `${(s.serverUtil * 100).toFixed(0)}%`,
+    `${(s.clientUtil * 100).toFixed(0)}%`,
+    `${(s.otherUtil * 100).toFixed(0)}%`,
+    ref ? `${pairedRatio(s, ref, (m) => m.rate).toFixed(2)}x` : 'n/a',
+    ref ? `${pairedRatio(s, ref, (m) => m.cpuSecondsPerOp).toFixed(2)}x` : 'n/a',
+    s.errors,
+  ];
+}

@@ -65,17 +65,6 @@ function selectUs(
 ): number {
   // Armed keyboard interrupts: act on one that came while JavaScript ran.
   if (timeoutUs !== 0 && interruptsArmed) checkInterrupts('select');
-  return selectLoop(nfds, r, w, x, timeoutUs, sys);
-}
-
-function selectLoop(
-  nfds: number,
-  r: Uint8Array | null,
-  w: Uint8Array | null,
-  x: Uint8Array | null,
-  timeoutUs: number,
-  sys: Libc,
-): number {
   const nbytes = fdsBytes(nfds);
   if (r !== null) copyBytes(readSnap, r, nbytes);
   if (w !== null) copyBytes(writeSnap, w, nbytes);
