@@ -68,7 +68,7 @@ function requestFrame(action: string, value: string): { frame: Buffer; note: str
 
 const USAGE = `usage: node dist/bench/app-server.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 1,8] [--pipeline 1]
        [--ts "[label: ]command with {host} {port}"]... [--ts-keepalive "[label: ]command"]...
-       [--action search] [--value morpheus] [--expect TEXT] [--no-python]
+       [--action search] [--value morpheus] [--expect TEXT] [--no-examples] [--no-python]
        [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
 See bench/README.md.`;
 
@@ -88,6 +88,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       pipeline: { type: 'string', default: '1' },
       ts: { type: 'string', multiple: true, default: [] },
       'ts-keepalive': { type: 'string', multiple: true, default: [] },
+      'no-examples': { type: 'boolean', default: false },
       action: { type: 'string', default: 'search' },
       value: { type: 'string', default: 'morpheus' },
       expect: { type: 'string' },
@@ -113,8 +114,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
 
   const launches: Array<{ launch: ServerLaunch; mode: Case['mode']; reference: boolean }> = [];
   if (!values['no-python']) launches.push({ launch: pythonAppServer(), mode: 'conn', reference: true });
-  values.ts.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts #${i + 1}`), mode: 'conn', reference: false }));
-  values['ts-keepalive'].forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts keep-alive #${i + 1}`), mode: 'keepalive', reference: false }));
+  // The library's app-server example in both modes unless --no-examples.
+  const examples = !values['no-examples'];
+  const ts = examples ? ['app-server: node dist/examples/app-server.js --quiet {host} {port}', ...values.ts] : values.ts;
+  const tsKeepalive = examples ? ['app-server(keep-alive): node dist/examples/app-server.js --quiet --keep-alive {host} {port}', ...values['ts-keepalive']] : values['ts-keepalive'];
+  ts.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts #${i + 1}`), mode: 'conn', reference: false }));
+  tsKeepalive.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts keep-alive #${i + 1}`), mode: 'keepalive', reference: false }));
   if (launches.length === 0) throw new Error('no servers to measure (give --ts or --ts-keepalive, or drop --no-python)');
   if (values['server-output']) for (const l of launches) l.launch.stdout = 'inherit';
 

@@ -30,7 +30,7 @@ import {
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]
-       [--ts "[label: ]command with {host} {port}"]... [--no-koffi] [--no-python]
+       [--ts "[label: ]command with {host} {port}"]... [--no-examples] [--no-koffi] [--no-python]
        [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
 See bench/README.md.`;
 
@@ -49,6 +49,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       conns: { type: 'string', default: '100' },
       size: { type: 'string', default: '64' },
       ts: { type: 'string', multiple: true, default: [] },
+      'no-examples': { type: 'boolean', default: false },
       'no-koffi': { type: 'boolean', default: false },
       'no-python': { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -76,7 +77,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       command: (host, port) => ({ cmd: process.execPath, args: [`${REPO_ROOT}/dist/bench/koffi-echo-server.js`, host, String(port)] }),
     });
   }
-  values.ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));
+  // The library's own echo server (EchoMessage on a selector loop) unless --no-examples.
+  const ts = values['no-examples'] ? values.ts : ['multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}', ...values.ts];
+  ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));
   if (!values['no-python']) peers.push(pythonEchoServer());
   if (values['server-output']) for (const p of peers) p.stdout = 'inherit';
 
