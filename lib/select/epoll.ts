@@ -303,14 +303,20 @@ export class Epoll {
   }
 }
 
+function createEpoll(sizehint = -1, flags = 0, sys?: Libc): Epoll {
+  return new Epoll(sizehint, flags, sys);
+}
+
 /**
  * A new {@link Epoll} — Python's `select.epoll(sizehint=-1, flags=0)`.
+ * `epoll.fromfd(fd)` adopts an existing epoll fd, as Python's classmethod
+ * (`select.epoll.fromfd`); `new select.epoll()` works too.
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if sizehint or flags is not an integer.
  * @throws {RangeError} `ERR_OUT_OF_RANGE` if sizehint is 0 or below -1.
  * @throws {SyscallError} `EINVAL` for flags other than 0/`EPOLL_CLOEXEC`; the errno of
  *   epoll_create1, e.g. `EMFILE`.
  * @throws {CodedError} `ERR_UNSUPPORTED_PLATFORM` when no sys is given and libc cannot load.
  */
-export function epoll(sizehint = -1, flags = 0, sys?: Libc): Epoll {
-  return new Epoll(sizehint, flags, sys);
-}
+export const epoll: typeof createEpoll & { fromfd: typeof Epoll.fromfd } = Object.assign(createEpoll, {
+  fromfd: (fd: number, sys?: Libc): Epoll => Epoll.fromfd(fd, sys),
+});

@@ -391,3 +391,17 @@ t.test('fromfd adopts an epoll fd; dispose closes', async (t) => {
   t.throws(() => Epoll.fromfd({ fileno: () => 3 } as unknown as number), { name: 'TypeError' });
   t.equal(drainFd(a), 1);
 });
+
+t.test('select.epoll.fromfd and new select.epoll(), as in Python', async (t) => {
+  const { epoll } = await import('../../lib/select/epoll.js');
+  const ep = epoll();
+  const adopted = epoll.fromfd(ep.fileno());
+  t.equal(adopted.fileno(), ep.fileno());
+  const viaNew = new (epoll as unknown as new () => ReturnType<typeof epoll>)();
+  t.ok(viaNew.fileno() >= 0);
+  t.notOk(viaNew.closed);
+  viaNew.close();
+  adopted.close();
+  t.ok(ep.fileno() >= 0 || ep.closed);
+  t.ok(adopted.closed);
+});
