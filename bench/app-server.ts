@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { createRequest, encodeMessage, REQUEST_SEARCH } from '../lib/protocol/index.js';
 import { table } from './harness.js';
 import {
-  buildC, canPin, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
+  buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
   type Command, type ServerLaunch, type Summary,
 } from './net.js';
 
@@ -81,9 +81,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const { values } = parseArgs({
     args: argv,
     options: {
-      seconds: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      rounds: { type: 'string', default: '3' },
+      ...COMMON_OPTIONS,
       conns: { type: 'string', default: '1,8' },
       pipeline: { type: 'string', default: '1' },
       ts: { type: 'string', multiple: true, default: [] },
@@ -93,18 +91,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       value: { type: 'string', default: 'morpheus' },
       expect: { type: 'string' },
       'no-python': { type: 'boolean', default: false },
-      pin: { type: 'boolean', default: false },
-      'quiet-wait': { type: 'string', default: '5' },
-      'server-output': { type: 'boolean', default: false },
-      json: { type: 'string' },
     },
   });
   const rounds = Number(values.rounds);
-  const pin = values.pin && canPin();
-  if (values.pin && !pin) process.stderr.write('--pin ignored: needs taskset and 2 CPUs\n');
-  const quietWaitMs = Number(values['quiet-wait']) * 1000;
-  // A generator that runs this long is stuck (e.g. connects that never complete).
-  const timeoutMs = (Number(values.warmup) + Number(values.seconds) + 60) * 1000;
+  const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
   const concurrencies = values.conns.split(',').map(Number);
   const { frame, note: frameNote } = requestFrame(values.action, values.value);
   const expect = values.expect ?? (values.action === 'search'

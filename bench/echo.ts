@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from './harness.js';
 import {
-  buildC, canPin, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
+  buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
   type ServerLaunch, type Summary,
 } from './net.js';
 
@@ -43,28 +43,18 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const { values } = parseArgs({
     args: argv,
     options: {
-      seconds: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      rounds: { type: 'string', default: '3' },
+      ...COMMON_OPTIONS,
       conns: { type: 'string', default: '100' },
       size: { type: 'string', default: '64' },
       ts: { type: 'string', multiple: true, default: [] },
       'no-examples': { type: 'boolean', default: false },
       'no-koffi': { type: 'boolean', default: false },
       'no-python': { type: 'boolean', default: false },
-      pin: { type: 'boolean', default: false },
-      'quiet-wait': { type: 'string', default: '5' },
-      'server-output': { type: 'boolean', default: false },
-      json: { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
-  const pin = values.pin && canPin();
-  if (values.pin && !pin) process.stderr.write('--pin ignored: needs taskset and 2 CPUs\n');
-  const quietWaitMs = Number(values['quiet-wait']) * 1000;
-  // A generator that runs this long is stuck (e.g. connects that never complete).
-  const timeoutMs = (Number(values.warmup) + Number(values.seconds) + 60) * 1000;
+  const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
 
   const server = buildC('epoll-echo-server');
   const loadGen = buildC('echo-load');

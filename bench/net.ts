@@ -666,3 +666,26 @@ export function summaryRow(s: Summary, ref: Summary | null): Array<string | numb
     s.errors,
   ];
 }
+
+/** The flags every network benchmark takes (node:util parseArgs options). */
+export const COMMON_OPTIONS = {
+  seconds: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '1' },
+  rounds: { type: 'string', default: '3' },
+  pin: { type: 'boolean', default: false },
+  'quiet-wait': { type: 'string', default: '5' },
+  'server-output': { type: 'boolean', default: false },
+  json: { type: 'string' },
+} as const;
+
+/** What the common flags mean for a run: CPU pinning, the quiet wait, and when a load generator counts as stuck. */
+export function commonSettings(values: { pin: boolean; 'quiet-wait': string; warmup: string; seconds: string }): { pin: boolean; quietWaitMs: number; timeoutMs: number } {
+  const pin = values.pin && canPin();
+  if (values.pin && !pin) process.stderr.write('--pin ignored: needs taskset and 2 CPUs\n');
+  return {
+    pin,
+    quietWaitMs: Number(values['quiet-wait']) * 1000,
+    // A generator that runs this long is stuck (e.g. connects that never complete).
+    timeoutMs: (Number(values.warmup) + Number(values.seconds) + 60) * 1000,
+  };
+}

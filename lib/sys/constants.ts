@@ -206,9 +206,6 @@ export const SIGQUIT = 3;
 export const SIGTERM = 15;
 /** Restart interruptible system calls after the handler returns. */
 export const SA_RESTART = 0x10000000;
-export const SIG_BLOCK = 0;
-export const SIG_UNBLOCK = 1;
-export const SIG_SETMASK = 2;
 
 // ---- <netdb.h> ------------------------------------------------------------
 
