@@ -38,7 +38,7 @@ import { createRequest, encodeMessage, REQUEST_SEARCH } from '../lib/protocol/in
 import { table } from './harness.js';
 import {
   buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
-  type Command, type ServerLaunch, type Summary,
+  type Command, type ServerLaunch,
 } from './net.js';
 
 /** One row of the table: a server, a client mode, a concurrency. */

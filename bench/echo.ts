@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { table } from './harness.js';
 import {
   buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
-  type ServerLaunch, type Summary,
+  type ServerLaunch,
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]

@@ -36,10 +36,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EVENT_READ, DefaultSelector, formatAddress, type Socket } from '../lib/index.js';
+import { formatAddress, type Socket } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 import { hostAndPort } from './common/raw-loop.js';
-import { acceptReady, listenTcp } from './common/echo-servers.js';
+import { acceptAndHandOff } from './common/echo-servers.js';
 
 const CHILD = fileURLToPath(new URL('./children/echo-process.js', import.meta.url));
 // How long stopping children may take before they are killed.
@@ -81,36 +81,8 @@ async function stopChildren(children: Set<ChildProcess>): Promise<void> {
 
 async function main(ctx: ProgramContext): Promise<void> {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
-  const sel = new DefaultSelector();
-  let server: Socket;
-  try {
-    server = listenTcp(host, port, ctx.backlog(128));
-  } catch (err) {
-    sel.close();
-    throw err;
-  }
   const children = new Set<ChildProcess>();
-  try {
-    server.setblocking(false);
-    sel.register(server, EVENT_READ);
-    while (!ctx.signal.aborted) {
-      try {
-        // A connection is waiting (or Ctrl-C: AbortError).
-        await sel.selectAsync(null, { signal: ctx.signal });
-      } catch (err) {
-        if (ctx.signal.aborted) break;
-        throw err;
-      }
-      for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) {
-        const [conn, addr] = accepted;
-        handOff(ctx, conn, formatAddress(addr), children);
-      }
-    }
-  } finally {
-    sel.close();
-    server.close();
-    await stopChildren(children);
-  }
+  await acceptAndHandOff(host, port, ctx.backlog(128), ctx.signal, (conn, addr) => handOff(ctx, conn, formatAddress(addr), children), () => stopChildren(children));
 }
 
 const spec: ProgramSpec = {

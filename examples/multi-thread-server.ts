@@ -35,10 +35,10 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { DefaultSelector, EVENT_READ, SHUT_RDWR, formatAddress, type Socket, type SocketAddress } from '../lib/index.js';
+import { SHUT_RDWR, formatAddress, type Socket, type SocketAddress } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 import { hostAndPort } from './common/raw-loop.js';
-import { acceptReady, listenTcp } from './common/echo-servers.js';
+import { acceptAndHandOff } from './common/echo-servers.js';
 
 const WORKER = new URL('./children/echo-thread.js', import.meta.url);
 // How long stopping workers may take before they are terminated.
@@ -95,36 +95,8 @@ async function stopWorkers(serving: Set<Serving>): Promise<void> {
 
 async function main(ctx: ProgramContext): Promise<void> {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
-  const sel = new DefaultSelector();
-  let server: Socket;
-  try {
-    server = listenTcp(host, port, ctx.backlog(128));
-  } catch (err) {
-    sel.close();
-    throw err;
-  }
   const serving = new Set<Serving>();
-  try {
-    server.setblocking(false);
-    sel.register(server, EVENT_READ);
-    while (!ctx.signal.aborted) {
-      try {
-        // A connection is waiting (or Ctrl-C: AbortError).
-        await sel.selectAsync(null, { signal: ctx.signal });
-      } catch (err) {
-        if (ctx.signal.aborted) break;
-        throw err;
-      }
-      for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) {
-        const [conn, addr] = accepted;
-        handOff(ctx, conn, addr, serving);
-      }
-    }
-  } finally {
-    sel.close();
-    server.close();
-    await stopWorkers(serving);
-  }
+  await acceptAndHandOff(host, port, ctx.backlog(128), ctx.signal, (conn, addr) => handOff(ctx, conn, addr, serving), () => stopWorkers(serving));
 }
 
 const spec: ProgramSpec = {

@@ -8,7 +8,9 @@
  */
 
 import {
+  DefaultSelector,
   ECONNABORTED,
+  EVENT_READ,
   SOCK_STREAM,
   SOL_SOCKET,
   SO_REUSEADDR,
@@ -88,5 +90,48 @@ export function serveClient(sock: Socket, addr: SocketAddress, log: LineWriter, 
     return err;
   } finally {
     if (close) sock.close();
+  }
+}
+
+/**
+ * The parent loop of the process- and thread-per-connection servers: listen,
+ * wait in Node's loop for connections (so children and workers keep being
+ * served), hand each accepted one to `handOff`, until Ctrl-C aborts
+ * `signal`; then close the listening socket and run `stop` (end the
+ * children or workers).
+ */
+export async function acceptAndHandOff(
+  host: string,
+  port: number,
+  backlog: number,
+  signal: AbortSignal,
+  handOff: (conn: Socket, addr: SocketAddress) => void,
+  stop: () => Promise<void>,
+): Promise<void> {
+  const sel = new DefaultSelector();
+  let server: Socket;
+  try {
+    server = listenTcp(host, port, backlog);
+  } catch (err) {
+    sel.close();
+    throw err;
+  }
+  try {
+    server.setblocking(false);
+    sel.register(server, EVENT_READ);
+    while (!signal.aborted) {
+      try {
+        // A connection is waiting (or Ctrl-C: AbortError).
+        await sel.selectAsync(null, { signal });
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) handOff(...accepted);
+    }
+  } finally {
+    sel.close();
+    server.close();
+    await stop();
   }
 }
