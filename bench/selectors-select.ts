@@ -6,8 +6,8 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { EpollSelector } from '../lib/selectors/epoll-selector.js';
-import { EVENT_READ } from '../lib/selectors/events.js';
+import { EpollSelector } from '../selectors/epoll-selector.js';
+import { EVENT_READ } from '../selectors/events.js';
 import { Epoll } from '../lib/select/epoll.js';
 import { libc } from '../lib/sys/libc.js';
 import { AF_UNIX, EPOLLIN, EPOLL_CLOEXEC, EPOLL_CTL_ADD, RLIMIT_NOFILE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../lib/sys/constants.js';

@@ -8,10 +8,10 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { socketpair } from '../lib/socket.js';
+import { socketpair } from '../lib/socket/socket.js';
 import { Epoll } from '../lib/select/epoll.js';
-import { EpollSelector } from '../lib/selectors/epoll-selector.js';
-import { EVENT_READ } from '../lib/selectors/events.js';
+import { EpollSelector } from '../selectors/epoll-selector.js';
+import { EVENT_READ } from '../selectors/events.js';
 import { libc } from '../lib/sys/libc.js';
 import { AF_UNIX, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, MSG_NOSIGNAL, SOCK_STREAM } from '../lib/sys/constants.js';
 import { EPOLL_EVENT_SIZE } from '../lib/sys/structs.js';

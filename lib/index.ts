@@ -23,7 +23,7 @@ export * from './sys/constants.js';
 export { platformSupported } from './sys/libc.js';
 export type { FileObject, HasFileno } from './fileobj.js';
 
-// Python's `socket` module: Socket and friends.
+// Python's `socket` module: Socket and friends (also the subpath node-selectors/socket).
 export {
   Socket,
   socketpair,
@@ -31,22 +31,25 @@ export {
   createServer,
   getdefaulttimeout,
   setdefaulttimeout,
-} from './socket.js';
-export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
-export { getaddrinfo, formatAddress } from './address.js';
-export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
+  getaddrinfo,
+  formatAddress,
+} from './socket/index.js';
+export type {
+  SocketOptions, CreateServerOptions, SendData, SendallError,
+  Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo,
+} from './socket/index.js';
 
 // Python's KeyboardInterrupt for blocking programs.
 export { enableKeyboardInterrupt, keyboardInterruptEnabled, KeyboardInterrupt } from './interrupt.js';
 export type { InterruptSignal, KeyboardInterruptHandle, KeyboardInterruptOptions } from './interrupt.js';
 
-// Python's `select` module, as a namespace: select.select(), select.poll(), select.epoll().
+// Python's `select` module (also the subpath node-selectors/select), as a namespace: select.select(), select.poll(), select.epoll().
 export * as select from './select/index.js';
 
-// Python's `selectors` module, at the root and as a namespace.
-export * from './selectors/index.js';
-export * as selectors from './selectors/index.js';
+// Python's `selectors` module (also the subpath node-selectors/selectors), at the root and as a namespace.
+export * from '../selectors/index.js';
+export * as selectors from '../selectors/index.js';
 
-// The protocol layer: the pure codec, then Message and the server helper.
+// The pure frame codec, then the Message layer that drives sockets with it.
 export * from './protocol/index.js';
-export * from './protocol/messages.js';
+export * from './message/index.js';

@@ -8,7 +8,7 @@
  */
 
 import { ProtocolError } from '../errors.js';
-import { encodeText } from './encoding.js';
+import { encodeText } from './text-encoding.js';
 import { JSON_CONTENT_TYPE } from './header.js';
 import { pythonStr } from './python-repr.js';
 import type { BinaryFrame, JsonFrame, JsonValue, MessageSpec } from './types.js';

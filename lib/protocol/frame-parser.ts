@@ -6,7 +6,7 @@
  */
 
 import { invalidArgType, outOfRange, ProtocolError } from '../errors.js';
-import { decodeText, type TextEncodingName } from './encoding.js';
+import { decodeText, type TextEncodingName } from './text-encoding.js';
 import { DEFAULT_MAX_CONTENT_LENGTH, MAX_HEADER_LENGTH, parseHeader, PROTOHEADER_LENGTH } from './header.js';
 import type { Frame, FrameHeader, JsonValue } from './types.js';
 

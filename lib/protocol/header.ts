@@ -7,7 +7,7 @@
  */
 
 import { ProtocolError } from '../errors.js';
-import { normalizeEncoding, type TextEncodingName } from './encoding.js';
+import { normalizeEncoding, type TextEncodingName } from './text-encoding.js';
 import type { Byteorder, FrameHeader } from './types.js';
 
 /** Bytes of the fixed-length prefix that holds the JSON header's length (`struct.pack('>H', ...)`). */

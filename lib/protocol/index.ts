@@ -5,8 +5,8 @@
  */
 
 export type { Byteorder, BinaryFrame, Frame, FrameHeader, JsonFrame, JsonValue, MessageSpec } from './types.js';
-export { decodeText, encodedLength, encodeText, normalizeEncoding, requireEncoding, writeEncoded } from './encoding.js';
-export type { TextEncodingName } from './encoding.js';
+export { decodeText, encodedLength, encodeText, normalizeEncoding, requireEncoding, writeEncoded } from './text-encoding.js';
+export type { TextEncodingName } from './text-encoding.js';
 export {
   DEFAULT_MAX_CONTENT_LENGTH,
   JSON_CONTENT_TYPE,
@@ -18,8 +18,8 @@ export {
 export type { ParsedHeader } from './header.js';
 export { pythonFloatRepr, pythonJson } from './python-json.js';
 export { pythonRepr, pythonStr } from './python-repr.js';
-export { encodeMessage, SYSTEM_BYTEORDER } from './encode.js';
-export type { EncodeOptions, JsonStyle } from './encode.js';
+export { encodeMessage, SYSTEM_BYTEORDER } from './encode-message.js';
+export type { EncodeOptions, JsonStyle } from './encode-message.js';
 export { FrameParser } from './frame-parser.js';
 export type { FrameHandler, FrameParserOptions } from './frame-parser.js';
 export {

@@ -4,12 +4,12 @@
 import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ServerMessage } from '../../lib/protocol/server-message.js';
-import { ClientMessage } from '../../lib/protocol/client-message.js';
-import { EchoMessage } from '../../lib/protocol/echo-message.js';
+import { ServerMessage } from '../../lib/message/server-message.js';
+import { ClientMessage } from '../../lib/message/client-message.js';
+import { EchoMessage } from '../../lib/message/echo-message.js';
 import { createRequest } from '../../lib/protocol/app-logic.js';
 import type { Frame } from '../../lib/protocol/types.js';
-import { Socket } from '../../lib/socket.js';
+import { Socket } from '../../lib/socket/socket.js';
 import { AF_INET, SOCK_STREAM } from '../../lib/sys/constants.js';
 import { clientSelector, connecting, drive, startServer } from './helpers.js';
 

@@ -1,13 +1,13 @@
 // A server keeps serving good clients while others send garbage, stall
 // mid-frame, reset the connection, or make a listener throw.
 import t, { type Test } from 'tap';
-import { ServerMessage } from '../../lib/protocol/server-message.js';
-import { ClientMessage } from '../../lib/protocol/client-message.js';
+import { ServerMessage } from '../../lib/message/server-message.js';
+import { ClientMessage } from '../../lib/message/client-message.js';
 import { createRequest } from '../../lib/protocol/app-logic.js';
 import { ProtocolError } from '../../lib/errors.js';
-import { Socket } from '../../lib/socket.js';
+import { Socket } from '../../lib/socket/socket.js';
 import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER } from '../../lib/sys/constants.js';
-import type { Message } from '../../lib/protocol/message.js';
+import type { Message } from '../../lib/message/message.js';
 import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
 
 function rawClient(t: Test, port: number): Socket {
@@ -178,7 +178,7 @@ t.test('respond() from a timer after the client left fails the Message instead o
     },
   });
   const c = rawClient(t, port);
-  const frame = (await import('../../lib/protocol/encode.js')).encodeMessage(createRequest('search', 'ring'));
+  const frame = (await import('../../lib/protocol/encode-message.js')).encodeMessage(createRequest('search', 'ring'));
   c.sendall(frame);
   const linger = Buffer.alloc(8);
   linger.writeInt32LE(1, 0);
@@ -199,7 +199,7 @@ t.test('keep-alive: a client that half-closes still gets answers given later', a
     }),
   });
   const c = rawClient(t, port);
-  const { encodeMessage } = await import('../../lib/protocol/encode.js');
+  const { encodeMessage } = await import('../../lib/protocol/encode-message.js');
   const { FrameParser } = await import('../../lib/protocol/frame-parser.js');
   c.sendall(Buffer.concat([encodeMessage(createRequest('search', 'a')), encodeMessage(createRequest('search', 'b'))]));
   c.shutdown(1);
@@ -221,7 +221,7 @@ t.test('keep-alive: a client that half-closes still gets answers given later', a
 });
 
 t.test('MessageServer picks the family from the address: IPv6 and AF_UNIX', async (t) => {
-  const { MessageServer } = await import('../../lib/protocol/message-server.js');
+  const { MessageServer } = await import('../../lib/message/message-server.js');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

@@ -2,9 +2,9 @@
 // socketpairs: CPython's Lib/selectors.py semantics.
 import t from 'tap';
 import { libc } from '../../lib/sys/libc.js';
-import { EVENT_READ, EVENT_WRITE } from '../../lib/selectors/events.js';
-import { SelectorKey } from '../../lib/selectors/selector-key.js';
-import { BaseSelector } from '../../lib/selectors/base-selector.js';
+import { EVENT_READ, EVENT_WRITE } from '../../selectors/events.js';
+import { SelectorKey } from '../../selectors/selector-key.js';
+import { BaseSelector } from '../../selectors/base-selector.js';
 import { KeyError } from '../../lib/errors.js';
 import { BACKENDS, FileLike, closeFd, make, pair, put, since, take } from './helpers.js';
 

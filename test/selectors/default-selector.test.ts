@@ -1,10 +1,10 @@
 // DefaultSelector: epoll unless NODE_SELECTORS_BACKEND forces another,
 // read once when the module loads.
 import t from 'tap';
-import { EpollSelector } from '../../lib/selectors/epoll-selector.js';
-import { PollSelector } from '../../lib/selectors/poll-selector.js';
-import { SelectSelector } from '../../lib/selectors/select-selector.js';
-import { selectorClass } from '../../lib/selectors/default-selector.js';
+import { EpollSelector } from '../../selectors/epoll-selector.js';
+import { PollSelector } from '../../selectors/poll-selector.js';
+import { SelectSelector } from '../../selectors/select-selector.js';
+import { selectorClass } from '../../selectors/default-selector.js';
 
 t.test('selectorClass picks by name, epoll by default', async (t) => {
   t.equal(selectorClass(undefined), EpollSelector);
@@ -24,7 +24,7 @@ for (const [env, cls] of [['poll', 'PollSelector'], ['select', 'SelectSelector']
       if (saved === undefined) delete process.env.NODE_SELECTORS_BACKEND;
       else process.env.NODE_SELECTORS_BACKEND = saved;
     });
-    const mod = await t.mockImport<typeof import('../../lib/selectors/default-selector.js')>('../../lib/selectors/default-selector.js');
+    const mod = await t.mockImport<typeof import('../../selectors/default-selector.js')>('../../selectors/default-selector.js');
     t.equal(mod.DefaultSelector.name, cls);
     const sel = new mod.DefaultSelector();
     t.equal(sel.constructor.name, cls);
@@ -45,7 +45,7 @@ t.test('an unknown backend warns and falls back to epoll', async (t) => {
   };
   process.on('warning', onWarning);
   t.teardown(() => process.off('warning', onWarning));
-  const mod = await t.mockImport<typeof import('../../lib/selectors/default-selector.js')>('../../lib/selectors/default-selector.js');
+  const mod = await t.mockImport<typeof import('../../selectors/default-selector.js')>('../../selectors/default-selector.js');
   t.equal(mod.DefaultSelector.name, 'EpollSelector');
   await new Promise((resolve) => setImmediate(resolve));
   t.ok(warnings.some((w) => /kqueue/.test(w.message)));

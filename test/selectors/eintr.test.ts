@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { BACKENDS, make, pair } from './helpers.js';
-import { EVENT_READ } from '../../lib/selectors/events.js';
+import { EVENT_READ } from '../../selectors/events.js';
 import { scripted } from './fake-libc.js';
 import { EINTR } from '../../lib/sys/constants.js';
 

@@ -3,11 +3,11 @@
 import type { Test } from 'tap';
 import { libc } from '../../lib/sys/libc.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, MSG_NOSIGNAL } from '../../lib/sys/constants.js';
-import { BaseSelector } from '../../lib/selectors/base-selector.js';
-import { EpollSelector } from '../../lib/selectors/epoll-selector.js';
-import { PollSelector } from '../../lib/selectors/poll-selector.js';
-import { SelectSelector } from '../../lib/selectors/select-selector.js';
-import { DefaultSelector } from '../../lib/selectors/default-selector.js';
+import { BaseSelector } from '../../selectors/base-selector.js';
+import { EpollSelector } from '../../selectors/epoll-selector.js';
+import { PollSelector } from '../../selectors/poll-selector.js';
+import { SelectSelector } from '../../selectors/select-selector.js';
+import { DefaultSelector } from '../../selectors/default-selector.js';
 import type { Libc } from '../../lib/sys/libc.js';
 
 /** An object with fileno() that reports -1 once closed, like a Socket. */

@@ -1,8 +1,8 @@
 // SelectorKey and event validation: pure, no libc.
 import t from 'tap';
 import { inspect } from 'node:util';
-import { SelectorKey } from '../../lib/selectors/selector-key.js';
-import { EVENT_READ, EVENT_WRITE, validateEvents } from '../../lib/selectors/events.js';
+import { SelectorKey } from '../../selectors/selector-key.js';
+import { EVENT_READ, EVENT_WRITE, validateEvents } from '../../selectors/events.js';
 
 t.test('SelectorKey is an immutable namedtuple look-alike', async (t) => {
   const obj = { fileno: () => 7 };

@@ -4,9 +4,9 @@
 import t from 'tap';
 import { libc } from '../../lib/sys/libc.js';
 import { AF_UNIX, RLIMIT_NOFILE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../lib/sys/constants.js';
-import { EpollSelector } from '../../lib/selectors/epoll-selector.js';
-import { PollSelector } from '../../lib/selectors/poll-selector.js';
-import { EVENT_WRITE } from '../../lib/selectors/events.js';
+import { EpollSelector } from '../../selectors/epoll-selector.js';
+import { PollSelector } from '../../selectors/poll-selector.js';
+import { EVENT_WRITE } from '../../selectors/events.js';
 
 const sys = libc();
 const rl = Buffer.alloc(16);

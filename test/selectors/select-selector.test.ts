@@ -1,8 +1,8 @@
 // SelectSelector-specific behaviour: fds >= FD_SETSIZE are refused at
 // register time, before any fd_set is touched.
 import t from 'tap';
-import { SelectSelector } from '../../lib/selectors/select-selector.js';
-import { EVENT_READ, EVENT_WRITE } from '../../lib/selectors/events.js';
+import { SelectSelector } from '../../selectors/select-selector.js';
+import { EVENT_READ, EVENT_WRITE } from '../../selectors/events.js';
 import { libc } from '../../lib/sys/libc.js';
 import { RLIMIT_NOFILE } from '../../lib/sys/constants.js';
 import { pair } from './helpers.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   decodeAddress, encodeAddress, formatAddress, getaddrinfo, getaddrinfoWith, ipv6Text, sockaddrTarget,
-} from '../../lib/address.js';
+} from '../../lib/socket/address.js';
 import { libc } from '../../lib/sys/libc.js';
 import * as C from '../../lib/sys/constants.js';
 import { SyscallError } from '../../lib/errors.js';

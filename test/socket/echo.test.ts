@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Socket } from '../../lib/socket.js';
+import { Socket } from '../../lib/socket/socket.js';
 import * as C from '../../lib/sys/constants.js';
 import { portOf, since, track } from '../fixtures/socket/helpers.js';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   Socket, createConnection, createServer, setdefaulttimeout, socketpair,
-} from '../../lib/socket.js';
+} from '../../lib/socket/socket.js';
 import { libc } from '../../lib/sys/libc.js';
 import * as C from '../../lib/sys/constants.js';
 import { SocketTimeoutError } from '../../lib/errors.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { inspect } from 'node:util';
 import {
   Socket, getdefaulttimeout, setdefaulttimeout, socketpair,
-} from '../../lib/socket.js';
+} from '../../lib/socket/socket.js';
 import { libc } from '../../lib/sys/libc.js';
 import * as C from '../../lib/sys/constants.js';
 import { SyscallError } from '../../lib/errors.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Socket, createConnection, createServer } from '../../lib/socket.js';
+import { Socket, createConnection, createServer } from '../../lib/socket/socket.js';
 import * as C from '../../lib/sys/constants.js';
 import { SocketTimeoutError, SyscallError } from '../../lib/errors.js';
 import {

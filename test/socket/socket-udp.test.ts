@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Socket } from '../../lib/socket.js';
+import { Socket } from '../../lib/socket/socket.js';
 import * as C from '../../lib/sys/constants.js';
 import { ipv6Available, portOf, track } from '../fixtures/socket/helpers.js';
 

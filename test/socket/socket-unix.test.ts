@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { Socket, createServer, socketpair } from '../../lib/socket.js';
+import { Socket, createServer, socketpair } from '../../lib/socket/socket.js';
 import * as C from '../../lib/sys/constants.js';
 import { SyscallError } from '../../lib/errors.js';
 import { tempDir, track } from '../fixtures/socket/helpers.js';

@@ -3,7 +3,7 @@
  * Pure: loads without libc.
  */
 
-import { outOfRange } from '../errors.js';
+import { outOfRange } from '../lib/errors.js';
 
 /** The file object is ready for reading (or at EOF, or in error). */
 export const EVENT_READ = 1;

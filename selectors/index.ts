@@ -14,4 +14,4 @@ export { PollSelector } from './poll-selector.js';
 export { SelectSelector } from './select-selector.js';
 export { DefaultSelector, selectorClass, BACKENDS } from './default-selector.js';
 export type { BackendName } from './default-selector.js';
-export { KeyError } from '../errors.js';
+export { KeyError } from '../lib/errors.js';

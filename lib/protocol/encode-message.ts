@@ -7,7 +7,7 @@
 
 import { endianness } from 'node:os';
 import { invalidArgType, invalidArgValue, ProtocolError } from '../errors.js';
-import { encodedLength, requireEncoding, writeEncoded, type TextEncodingName } from './encoding.js';
+import { encodedLength, requireEncoding, writeEncoded, type TextEncodingName } from './text-encoding.js';
 import { JSON_CONTENT_TYPE, MAX_HEADER_LENGTH, PROTOHEADER_LENGTH } from './header.js';
 import { pythonJson } from './python-json.js';
 import type { Byteorder, MessageSpec } from './types.js';

@@ -7,9 +7,9 @@
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import { CodedError, KeyError } from '../errors.js';
-import { fileobjToFd, type FileObject } from '../fileobj.js';
-import { monotonicMs, remainingMs, secondsToMs } from '../timeout.js';
+import { CodedError, KeyError } from '../lib/errors.js';
+import { fileobjToFd, type FileObject } from '../lib/fileobj.js';
+import { monotonicMs, remainingMs, secondsToMs } from '../lib/timeout.js';
 import { validateEvents } from './events.js';
 import { SelectorKey } from './selector-key.js';
 import { SelectorMapping } from './selector-mapping.js';

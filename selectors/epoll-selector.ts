@@ -3,9 +3,9 @@
  * fd itself with libuv (an epoll fd is readable when it has ready events).
  */
 
-import { EPOLLIN, EPOLLOUT } from '../sys/constants.js';
-import { libc, type Libc } from '../sys/libc.js';
-import { Epoll } from '../select/epoll.js';
+import { EPOLLIN, EPOLLOUT } from '../lib/sys/constants.js';
+import { libc, type Libc } from '../lib/sys/libc.js';
+import { Epoll } from '../lib/select/epoll.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 
 /** Options of the selector constructors. */

@@ -15,15 +15,15 @@ import {
   IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_REUSEADDR,
   SO_REUSEPORT, SO_TYPE, SOMAXCONN,
-} from './sys/constants.js';
-import { SOCKADDR_STORAGE_SIZE } from './sys/structs.js';
-import { libc, type Libc } from './sys/libc.js';
-import { errnoError } from './sys/check.js';
-import { checkInterrupts, interrupted, interruptsArmed } from './sys/interrupt.js';
+} from '../sys/constants.js';
+import { SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
+import { libc, type Libc } from '../sys/libc.js';
+import { errnoError } from '../sys/check.js';
+import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
 import {
   SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
-} from './errors.js';
-import { monotonicMs, remainingMs } from './timeout.js';
+} from '../errors.js';
+import { monotonicMs, remainingMs } from '../timeout.js';
 import {
   decodeAddress, encodeAddress, formatAddress, getaddrinfoWith, sockaddrTarget,
   type Address, type SocketAddress,

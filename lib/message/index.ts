@@ -1,7 +1,7 @@
 /**
- * The I/O side of the protocol layer: Message and its subclasses, and the
- * server helper. (lib/protocol/index.ts is the pure codec, which loads
- * without libc.)
+ * The Message layer: Message and its subclasses, and the server helper,
+ * driving sockets with the pure codec of lib/protocol (which loads
+ * without libc).
  */
 export { Message } from './message.js';
 export type { MessageEvents, MessageOptions, EventsMode } from './message.js';

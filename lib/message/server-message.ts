@@ -4,14 +4,14 @@
  */
 
 import { invalidArgType, ProtocolError } from '../errors.js';
-import type { Socket } from '../socket.js';
-import type { SocketAddress } from '../address.js';
-import type { BaseSelector } from '../selectors/base-selector.js';
-import { createResponse } from './app-logic.js';
-import { encodeMessage, type JsonStyle } from './encode.js';
-import { FrameParser, type FrameParserOptions } from './frame-parser.js';
+import type { Socket } from '../socket/socket.js';
+import type { SocketAddress } from '../socket/address.js';
+import type { BaseSelector } from '../../selectors/base-selector.js';
+import { createResponse } from '../protocol/app-logic.js';
+import { encodeMessage, type JsonStyle } from '../protocol/encode-message.js';
+import { FrameParser, type FrameParserOptions } from '../protocol/frame-parser.js';
 import { Message, type MessageEvents, type MessageOptions } from './message.js';
-import type { Frame, MessageSpec } from './types.js';
+import type { Frame, MessageSpec } from '../protocol/types.js';
 
 /** Events of a {@link ServerMessage}. */
 export type ServerMessageEvents = MessageEvents & {

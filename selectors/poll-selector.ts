@@ -3,10 +3,10 @@
  * koffi worker thread with an eventfd that register/close use to wake it.
  */
 
-import { POLLIN, POLLOUT } from '../sys/constants.js';
-import { libc, type Libc } from '../sys/libc.js';
-import { POLLFD_EVENTS_OFFSET, POLLFD_SIZE } from '../sys/structs.js';
-import { Poll } from '../select/poll.js';
+import { POLLIN, POLLOUT } from '../lib/sys/constants.js';
+import { libc, type Libc } from '../lib/sys/libc.js';
+import { POLLFD_EVENTS_OFFSET, POLLFD_SIZE } from '../lib/sys/structs.js';
+import { Poll } from '../lib/select/poll.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 import { WorkerWait } from './worker-wait.js';
 import type { SelectorOptions } from './epoll-selector.js';

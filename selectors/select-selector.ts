@@ -4,11 +4,11 @@
  * refused at register time, before any fd_set is written.
  */
 
-import { outOfRange } from '../errors.js';
-import { FD_SETSIZE } from '../sys/constants.js';
-import { libc, type Libc } from '../sys/libc.js';
-import { FD_SET_SIZE, TIMEVAL_SEC_OFFSET, TIMEVAL_SIZE, TIMEVAL_USEC_OFFSET, fdSet } from '../sys/structs.js';
-import { selectFds } from '../select/select.js';
+import { outOfRange } from '../lib/errors.js';
+import { FD_SETSIZE } from '../lib/sys/constants.js';
+import { libc, type Libc } from '../lib/sys/libc.js';
+import { FD_SET_SIZE, TIMEVAL_SEC_OFFSET, TIMEVAL_SIZE, TIMEVAL_USEC_OFFSET, fdSet } from '../lib/sys/structs.js';
+import { selectFds } from '../lib/select/select.js';
 import { BaseSelector, type ReadyList } from './base-selector.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
 import type { SelectorKey } from './selector-key.js';

@@ -2,7 +2,7 @@
  * `DefaultSelector`: the best selector available, chosen once at load.
  */
 
-import { invalidArgValue } from '../errors.js';
+import { invalidArgValue } from '../lib/errors.js';
 import { EpollSelector } from './epoll-selector.js';
 import { PollSelector } from './poll-selector.js';
 import { SelectSelector } from './select-selector.js';

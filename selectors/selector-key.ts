@@ -4,7 +4,7 @@
  */
 
 import { inspect } from 'node:util';
-import type { FileObject } from '../fileobj.js';
+import type { FileObject } from '../lib/fileobj.js';
 
 /**
  * One registration (Python's `SelectorKey` namedtuple): the file object as

@@ -7,13 +7,13 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { invalidArgType, SyscallError } from '../errors.js';
-import { createServer, type Socket } from '../socket.js';
-import type { Address, SocketAddress } from '../address.js';
+import { createServer, type Socket } from '../socket/socket.js';
+import type { Address, SocketAddress } from '../socket/address.js';
 import { AF_INET, AF_INET6, AF_UNIX, ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
-import type { BaseSelector, RunOptions } from '../selectors/base-selector.js';
-import { DefaultSelector } from '../selectors/default-selector.js';
-import { EVENT_READ } from '../selectors/events.js';
-import type { SelectorKey } from '../selectors/selector-key.js';
+import type { BaseSelector, RunOptions } from '../../selectors/base-selector.js';
+import { DefaultSelector } from '../../selectors/default-selector.js';
+import { EVENT_READ } from '../../selectors/events.js';
+import type { SelectorKey } from '../../selectors/selector-key.js';
 import { monotonicMs } from '../timeout.js';
 import { Message } from './message.js';
 

@@ -4,7 +4,7 @@
  * are read back by index.
  */
 
-import { SyscallError } from '../errors.js';
+import { SyscallError } from '../lib/errors.js';
 import { BaseSelector, type ReadyList } from './base-selector.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
 import type { SelectorKey } from './selector-key.js';

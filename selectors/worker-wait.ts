@@ -4,9 +4,9 @@
  * Node's loop.
  */
 
-import { EFD_CLOEXEC, EFD_NONBLOCK } from '../sys/constants.js';
-import { check } from '../sys/check.js';
-import type { AsyncCallback, Libc } from '../sys/libc.js';
+import { EFD_CLOEXEC, EFD_NONBLOCK } from '../lib/sys/constants.js';
+import { check } from '../lib/sys/check.js';
+import type { AsyncCallback, Libc } from '../lib/sys/libc.js';
 
 /**
  * One eventfd plus the state of at most one in-flight worker wait. The

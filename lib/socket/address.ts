@@ -10,18 +10,18 @@
 
 import {
   AF_INET, AF_INET6, AF_UNIX, EAI_NONAME, EAI_NODATA, EAI_SYSTEM,
-} from './sys/constants.js';
+} from '../sys/constants.js';
 import {
   ADDRINFO_SIZE, AI_ADDR_OFFSET, AI_ADDRLEN_OFFSET, AI_CANONNAME_OFFSET, AI_FAMILY_OFFSET, AI_FLAGS_OFFSET,
   AI_NEXT_OFFSET, AI_PROTOCOL_OFFSET, AI_SOCKTYPE_OFFSET, SIN6_ADDR_OFFSET, SIN6_FLOWINFO_OFFSET,
   SIN6_PORT_OFFSET, SIN6_SCOPE_ID_OFFSET, SIN_ADDR_OFFSET, SIN_PORT_OFFSET, SOCKADDR_IN6_SIZE,
   SOCKADDR_IN_SIZE, SUN_PATH_OFFSET, UNIX_PATH_MAX,
-} from './sys/structs.js';
-import { libc, type Libc } from './sys/libc.js';
-import { errnoError } from './sys/check.js';
+} from '../sys/structs.js';
+import { libc, type Libc } from '../sys/libc.js';
+import { errnoError } from '../sys/check.js';
 import {
   SyscallError, invalidArgType, invalidArgValue, outOfRange, type ErrorTarget,
-} from './errors.js';
+} from '../errors.js';
 
 /** An AF_INET address: Python's `(host, port)`. */
 export type IPv4Address = [host: string, port: number];

@@ -5,9 +5,9 @@
  */
 
 import { invalidArgType } from '../errors.js';
-import type { Socket } from '../socket.js';
-import type { SocketAddress } from '../address.js';
-import type { BaseSelector } from '../selectors/base-selector.js';
+import type { Socket } from '../socket/socket.js';
+import type { SocketAddress } from '../socket/address.js';
+import type { BaseSelector } from '../../selectors/base-selector.js';
 import { Message, type MessageEvents, type MessageOptions } from './message.js';
 
 /** Events of an {@link EchoMessage}. */

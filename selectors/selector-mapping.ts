@@ -4,7 +4,7 @@
  */
 
 import type { SelectorKey } from './selector-key.js';
-import type { FileObject } from '../fileobj.js';
+import type { FileObject } from '../lib/fileobj.js';
 
 /**
  * A live read-only map from fd to {@link SelectorKey} (Python's

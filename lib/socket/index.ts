@@ -1,0 +1,21 @@
+/**
+ * Python's module `socket` for Linux: the {@link Socket} class, the
+ * functions that make sockets (`socketpair`, `createConnection`,
+ * `createServer`), name resolution and address formatting, the default
+ * timeout, the errors a socket call throws, and the module's constants.
+ * The package exports this module as the subpath `node-selectors/socket`.
+ */
+
+export {
+  Socket,
+  socketpair,
+  createConnection,
+  createServer,
+  getdefaulttimeout,
+  setdefaulttimeout,
+} from './socket.js';
+export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
+export { getaddrinfo, formatAddress } from './address.js';
+export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
+export { SocketTimeoutError, SyscallError } from '../errors.js';
+export * from './constants.js';
