@@ -114,3 +114,25 @@ export function fdSet(set: Uint8Array, fd: number): void {
 export function fdIsSet(set: Uint8Array, fd: number): boolean {
   return (set[fd >> 3] & (1 << (fd & 7))) !== 0;
 }
+
+/**
+ * Write entry `index` of a `struct pollfd` array: `fd`, `events`, and
+ * `revents` cleared (the two shorts share one little-endian word).
+ */
+export function writePollfd(buf: Buffer, index: number, fd: number, events: number): void {
+  const off = index * POLLFD_SIZE;
+  buf.writeInt32LE(fd, off + POLLFD_FD_OFFSET);
+  buf.writeUInt32LE(events & 0xffff, off + POLLFD_EVENTS_OFFSET);
+}
+
+/** `revents` of entry `index` of a `struct pollfd` array. */
+export function pollfdRevents(buf: Buffer, index: number): number {
+  return buf.readUInt16LE(index * POLLFD_SIZE + POLLFD_REVENTS_OFFSET);
+}
+
+/** Write a `struct timeval` of `us` microseconds (>= 0) into `buf`. */
+export function writeTimeval(buf: Buffer, us: number): void {
+  const sec = Math.floor(us / 1e6);
+  buf.writeBigInt64LE(BigInt(sec), TIMEVAL_SEC_OFFSET);
+  buf.writeBigInt64LE(BigInt(Math.round(us - sec * 1e6)), TIMEVAL_USEC_OFFSET);
+}
