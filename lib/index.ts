@@ -24,20 +24,7 @@ export { platformSupported } from './sys/libc.js';
 export type { FileObject, HasFileno } from './fileobj.js';
 
 // Python's `socket` module: Socket and friends (also the subpath node-selectors/socket).
-export {
-  Socket,
-  socketpair,
-  createConnection,
-  createServer,
-  getdefaulttimeout,
-  setdefaulttimeout,
-  getaddrinfo,
-  formatAddress,
-} from './socket/index.js';
-export type {
-  SocketOptions, CreateServerOptions, SendData, SendallError,
-  Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo,
-} from './socket/index.js';
+export * from './socket/index.js';
 
 // Python's KeyboardInterrupt for blocking programs.
 export { enableKeyboardInterrupt, keyboardInterruptEnabled, KeyboardInterrupt } from './interrupt.js';
