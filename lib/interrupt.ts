@@ -6,7 +6,7 @@
 
 import { SIGHUP, SIGINT, SIGQUIT, SIGTERM } from './sys/constants.js';
 import { libc, type Libc } from './sys/libc.js';
-import { armInterrupts, disarmInterrupts, interruptsArmed, takePendingSignal } from './sys/interrupt.js';
+import { armInterrupts, disarmInterrupts, interruptsEnabled, watchPendingSignals } from './sys/interrupt.js';
 import { invalidArgValue } from './errors.js';
 
 /** The signals that can be made interrupts. */
@@ -112,16 +112,15 @@ export function enableKeyboardInterrupt(options: KeyboardInterruptOptions = {}):
     lastSignal = signal;
     throw new KeyboardInterrupt(syscall, signal);
   });
-  const timer = setInterval(() => {
-    const signum = takePendingSignal();
-    if (signum !== 0) process.emit(NAMES.get(signum) ?? 'SIGINT', NAMES.get(signum) ?? 'SIGINT');
-  }, POLL_MS);
-  timer.unref();
+  const stopWatching = watchPendingSignals(POLL_MS, (signum) => {
+    const signal = NAMES.get(signum) ?? 'SIGINT';
+    process.emit(signal, signal);
+  });
   let enabled = true;
   const disable = (): void => {
     if (!enabled) return;
     enabled = false;
-    clearInterval(timer);
+    stopWatching();
     disarmInterrupts();
     for (const signal of signals) process.off(signal, listener);
   };
@@ -136,5 +135,5 @@ export function enableKeyboardInterrupt(options: KeyboardInterruptOptions = {}):
 
 /** Whether keyboard interrupts are enabled. */
 export function keyboardInterruptEnabled(): boolean {
-  return interruptsArmed;
+  return interruptsEnabled();
 }

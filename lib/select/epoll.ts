@@ -3,7 +3,6 @@
  */
 
 import {
-  EINTR,
   EINVAL,
   EPOLLIN,
   EPOLLOUT,
@@ -16,11 +15,11 @@ import {
 } from '../sys/constants.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
+import { check, kernelWait } from '../sys/call.js';
 import { CodedError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
-import { monotonicMs } from '../timeout.js';
-import { INT_MAX, epollEventmask, epollTimeoutMs, rawTimeoutMs } from './timeouts.js';
+import { INT_MAX, epollTimeoutMs, rawTimeoutMs } from '../timeout.js';
+import { epollEventmask } from './eventmask.js';
 
 /** The event mask `register()` uses when none is given: `EPOLLIN | EPOLLPRI | EPOLLOUT`. */
 export const EPOLL_DEFAULT_EVENTMASK = EPOLLIN | EPOLLPRI | EPOLLOUT;
@@ -67,6 +66,8 @@ export class Epoll {
   #events = new Uint8Array(0);
   #words = new Uint32Array(0);
   #ints = new Int32Array(0);
+  #max = 1;
+  readonly #waitOnce = (ms: number): number => this.#sys.epoll_wait(this.#epfd, this.#events, this.#max, ms);
 
   /**
    * A new epoll instance (epoll_create1 with `EPOLL_CLOEXEC`).
@@ -91,9 +92,7 @@ export class Epoll {
     if (sizehint !== -1 && sizehint <= 0) throw outOfRange('sizehint', '-1 or > 0', sizehint);
     if (!Number.isInteger(flags)) throw invalidArgType('flags', 'an integer', flags);
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw new SyscallError(EINVAL, 'epoll_create1');
-    const fd = sys.epoll_create1(EPOLL_CLOEXEC);
-    if (fd < 0) throw new SyscallError(sys.errno(), 'epoll_create1');
-    this.#epfd = fd;
+    this.#epfd = check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
   }
 
   /**
@@ -152,7 +151,7 @@ export class Epoll {
     // EPOLL_CTL_DEL gets the event too: kernels before 2.6.9 required a
     // non-NULL pointer even though they ignore it.
     const sys = this.#sys;
-    if (sys.epoll_ctl(epfd, op, fd, ctlEvent) < 0) throw new SyscallError(sys.errno(), 'epoll_ctl');
+    check(sys, sys.epoll_ctl(epfd, op, fd, ctlEvent), 'epoll_ctl');
   }
 
   /**
@@ -244,33 +243,8 @@ export class Epoll {
       throw outOfRange('maxevents', `-1 or an integer > 0 and <= ${EP_MAX_EVENTS}`, maxevents);
     }
     if (max > this.#capacity) this.#grow(max);
-    const sys = this.#sys;
-    const ms0 = rawTimeoutMs(timeoutMs);
-    // Armed keyboard interrupts: act on one that came while JavaScript ran
-    // (a busy loop never blocks long enough to see EINTR).
-    if (ms0 !== 0 && interruptsArmed) checkInterrupts('epoll_wait');
-    return this.#waitLoop(sys, epfd, max, ms0);
-  }
-
-  #waitLoop(sys: Libc, epfd: number, max: number, ms0: number): number {
-    const events = this.#events;
-    // The clock is read only for a positive timeout (it is not free).
-    const deadline = ms0 > 0 ? monotonicMs() + ms0 : 0;
-    let ms = ms0;
-    let n = sys.epoll_wait(epfd, events, max, ms);
-    while (n < 0) {
-      const errno = sys.errno();
-      if (errno !== EINTR) throw new SyscallError(errno, 'epoll_wait');
-      interrupted('epoll_wait');
-      if (ms0 >= 0) {
-        // A zero timeout has no time left for a retry (CPython: the deadline has passed).
-        const left = ms0 === 0 ? -1 : deadline - monotonicMs();
-        if (left < 0) return 0;
-        ms = Math.ceil(left);
-      }
-      n = sys.epoll_wait(epfd, events, max, ms);
-    }
-    return n;
+    this.#max = max;
+    return kernelWait(this.#sys, 'epoll_wait', rawTimeoutMs(timeoutMs), 1, this.#waitOnce);
   }
 
   #grow(max: number): void {

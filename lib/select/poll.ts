@@ -2,14 +2,14 @@
  * `select.poll()` objects — Python's wrapper of poll(2).
  */
 
-import { EINTR, ENOENT, POLLIN, POLLOUT, POLLPRI } from '../sys/constants.js';
+import { ENOENT, POLLIN, POLLOUT, POLLPRI } from '../sys/constants.js';
 import { POLLFD_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
+import { kernelWait } from '../sys/call.js';
 import { KeyError, SyscallError } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
-import { monotonicMs } from '../timeout.js';
-import { pollEventmask, pollTimeoutMs, rawTimeoutMs } from './timeouts.js';
+import { pollTimeoutMs, rawTimeoutMs } from '../timeout.js';
+import { pollEventmask } from './eventmask.js';
 
 /** The event mask `register()` uses when none is given: `POLLIN | POLLPRI | POLLOUT`. */
 export const POLL_DEFAULT_EVENTMASK = POLLIN | POLLPRI | POLLOUT;
@@ -40,6 +40,7 @@ export class Poll {
   #fdWords = new Int32Array(0);
   #halves = new Uint16Array(0);
   #ready = new Int32Array(0);
+  readonly #pollOnce = (ms: number): number => this.#sys.poll(this.#pollfds, this.#nfds, ms);
 
   /**
    * An empty poll object; prefer the {@link poll} factory, as in Python.
@@ -154,37 +155,8 @@ export class Poll {
    */
   wait(timeoutMs: number, maxevents?: number): number {
     if (!this.#upToDate) this.#rebuild();
-    const sys = this.#sys;
-    const ms0 = rawTimeoutMs(timeoutMs);
-    // Armed keyboard interrupts: act on one that came while JavaScript ran
-    // (a busy loop never blocks long enough to see EINTR).
-    if (ms0 !== 0 && interruptsArmed) checkInterrupts('poll');
-    return this.#waitLoop(sys, ms0);
-  }
-
-  #waitLoop(sys: Libc, ms0: number): number {
-    const pollfds = this.#pollfds;
+    const n = kernelWait(this.#sys, 'poll', rawTimeoutMs(timeoutMs), 1, this.#pollOnce);
     const nfds = this.#nfds;
-    // The clock is read only for a positive timeout: it costs as much as a
-    // third of a zero-timeout poll(2).
-    const deadline = ms0 > 0 ? monotonicMs() + ms0 : 0;
-    let ms = ms0;
-    let n = sys.poll(pollfds, nfds, ms);
-    while (n < 0) {
-      const errno = sys.errno();
-      if (errno !== EINTR) throw new SyscallError(errno, 'poll');
-      interrupted('poll');
-      if (ms0 >= 0) {
-        // A zero timeout has no time left for a retry (CPython: the deadline has passed).
-        const left = ms0 === 0 ? -1 : deadline - monotonicMs();
-        if (left < 0) {
-          n = 0;
-          break;
-        }
-        ms = Math.ceil(left);
-      }
-      n = sys.poll(pollfds, nfds, ms);
-    }
     const halves = this.#halves;
     const ready = this.#ready;
     let k = 0;

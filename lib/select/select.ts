@@ -4,14 +4,13 @@
  * `SelectSelector` is built on.
  */
 
-import { EINTR, FD_SETSIZE } from '../sys/constants.js';
-import { FD_SET_SIZE, TIMEVAL_SIZE, fdIsSet, fdSet } from '../sys/structs.js';
+import { FD_SETSIZE } from '../sys/constants.js';
+import { FD_SET_SIZE, TIMEVAL_SIZE, fdIsSet, fdSet, writeTimeval } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
-import { SyscallError, invalidArgType, outOfRange } from '../errors.js';
+import { kernelWait } from '../sys/call.js';
+import { invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
-import { monotonicMs } from '../timeout.js';
-import { selectTimeoutUs } from './timeouts.js';
+import { selectTimeoutUs } from '../timeout.js';
 
 // select() is synchronous, so one set of buffers serves every call: the
 // sets select() fills, the snapshots selectFds() restores after EINTR, and
@@ -22,9 +21,7 @@ const exceptSet = new Uint8Array(new ArrayBuffer(FD_SET_SIZE));
 const readSnap = new Uint8Array(new ArrayBuffer(FD_SET_SIZE));
 const writeSnap = new Uint8Array(new ArrayBuffer(FD_SET_SIZE));
 const exceptSnap = new Uint8Array(new ArrayBuffer(FD_SET_SIZE));
-const timeval = new Uint8Array(new ArrayBuffer(TIMEVAL_SIZE));
-// struct timeval on LP64 little-endian: tv_sec low/high word, tv_usec low/high word.
-const timevalWords = new Uint32Array(timeval.buffer);
+const timeval = Buffer.alloc(TIMEVAL_SIZE);
 
 /**
  * Bytes of an fd_set the kernel reads and writes for `nfds`: it copies
@@ -42,18 +39,32 @@ function zeroBytes(set: Uint8Array | null, n: number): void {
   if (set !== null) for (let i = 0; i < n; i++) set[i] = 0;
 }
 
-function setTimeval(us: number): void {
-  const sec = Math.floor(us / 1e6);
-  timevalWords[0] = sec >>> 0;
-  timevalWords[1] = Math.floor(sec / 0x100000000);
-  timevalWords[2] = us - sec * 1e6;
-  timevalWords[3] = 0;
+// The arguments of the select() in progress, for the two callbacks below
+// (select() is synchronous: one call at a time, and no closure per call).
+let curNfds = 0;
+let curBytes = 0;
+let curSys: Libc | null = null;
+let curR: Uint8Array | null = null;
+let curW: Uint8Array | null = null;
+let curX: Uint8Array | null = null;
+
+function selectOnce(us: number): number {
+  if (us >= 0) writeTimeval(timeval, us);
+  return curSys!.select(curNfds, curR, curW, curX, us >= 0 ? timeval : null);
+}
+
+function restoreSets(): void {
+  if (curR !== null) copyBytes(curR, readSnap, curBytes);
+  if (curW !== null) copyBytes(curW, writeSnap, curBytes);
+  if (curX !== null) copyBytes(curX, exceptSnap, curBytes);
 }
 
 /**
  * One select(2), retried on EINTR with the time left (PEP 475). The sets
  * are snapshotted first and restored before each retry: POSIX leaves their
- * contents unspecified after a failure.
+ * contents unspecified after a failure. When an interruption left no time,
+ * nothing is ready and the sets are cleared, so that no stale bit reads as
+ * ready (CPython bpo-35310).
  */
 function selectUs(
   nfds: number,
@@ -63,42 +74,26 @@ function selectUs(
   timeoutUs: number,
   sys: Libc,
 ): number {
-  // Armed keyboard interrupts: act on one that came while JavaScript ran.
-  if (timeoutUs !== 0 && interruptsArmed) checkInterrupts('select');
   const nbytes = fdsBytes(nfds);
   if (r !== null) copyBytes(readSnap, r, nbytes);
   if (w !== null) copyBytes(writeSnap, w, nbytes);
   if (x !== null) copyBytes(exceptSnap, x, nbytes);
-  // The clock is read only for a positive timeout (it is not free).
-  const deadline = timeoutUs > 0 ? monotonicMs() + timeoutUs / 1e3 : 0;
-  let us = timeoutUs;
-  for (;;) {
-    let tv: Uint8Array | null = null;
-    if (us >= 0) {
-      setTimeval(us);
-      tv = timeval;
+  curNfds = nfds;
+  curBytes = nbytes;
+  curSys = sys;
+  curR = r;
+  curW = w;
+  curX = x;
+  try {
+    const n = kernelWait(sys, 'select', timeoutUs, 1e3, selectOnce, restoreSets);
+    if (n === 0) {
+      zeroBytes(r, nbytes);
+      zeroBytes(w, nbytes);
+      zeroBytes(x, nbytes);
     }
-    const n = sys.select(nfds, r, w, x, tv);
-    if (n >= 0) return n;
-    const errno = sys.errno();
-    if (errno !== EINTR) throw new SyscallError(errno, 'select');
-    interrupted('select');
-    if (timeoutUs >= 0) {
-      // A zero timeout has no time left for a retry (CPython: the deadline has passed).
-      const left = timeoutUs === 0 ? -1 : deadline - monotonicMs();
-      if (left < 0) {
-        // Out of time: report nothing ready, and clear the sets so that no
-        // stale bit reads as ready (CPython bpo-35310).
-        zeroBytes(r, nbytes);
-        zeroBytes(w, nbytes);
-        zeroBytes(x, nbytes);
-        return 0;
-      }
-      us = Math.ceil(left * 1e3);
-    }
-    if (r !== null) copyBytes(r, readSnap, nbytes);
-    if (w !== null) copyBytes(w, writeSnap, nbytes);
-    if (x !== null) copyBytes(x, exceptSnap, nbytes);
+    return n;
+  } finally {
+    curSys = curR = curW = curX = null;
   }
 }
 

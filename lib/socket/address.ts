@@ -8,17 +8,14 @@
  * kernel sockaddrs back into them, and prints them as Python's repr.
  */
 
+import { AF_INET, AF_INET6, AF_UNIX } from '../sys/constants.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, EAI_NONAME, EAI_NODATA, EAI_SYSTEM,
-} from '../sys/constants.js';
-import {
-  ADDRINFO_SIZE, AI_ADDR_OFFSET, AI_ADDRLEN_OFFSET, AI_CANONNAME_OFFSET, AI_FAMILY_OFFSET, AI_FLAGS_OFFSET,
-  AI_NEXT_OFFSET, AI_PROTOCOL_OFFSET, AI_SOCKTYPE_OFFSET, SIN6_ADDR_OFFSET, SIN6_FLOWINFO_OFFSET,
+  SIN6_ADDR_OFFSET, SIN6_FLOWINFO_OFFSET,
   SIN6_PORT_OFFSET, SIN6_SCOPE_ID_OFFSET, SIN_ADDR_OFFSET, SIN_PORT_OFFSET, SOCKADDR_IN6_SIZE,
   SOCKADDR_IN_SIZE, SUN_PATH_OFFSET, UNIX_PATH_MAX,
 } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { errnoError } from '../sys/check.js';
+import { gaiRaw, gaiNotFound } from '../sys/getaddrinfo.js';
 import {
   SyscallError, invalidArgType, invalidArgValue, outOfRange, type ErrorTarget,
 } from '../errors.js';
@@ -56,68 +53,6 @@ export type Address =
 
 /** One getaddrinfo result: Python's `(family, type, proto, canonname, sockaddr)`. */
 export type AddrInfo = [family: number, type: number, proto: number, canonname: string, sockaddr: SocketAddress];
-
-const EAI_NAMES: Record<number, string> = {
-  [-1]: 'EAI_BADFLAGS', [-3]: 'EAI_AGAIN', [-4]: 'EAI_FAIL', [-6]: 'EAI_FAMILY', [-7]: 'EAI_SOCKTYPE',
-  [-8]: 'EAI_SERVICE', [-9]: 'EAI_ADDRFAMILY', [-10]: 'EAI_MEMORY', [-12]: 'EAI_OVERFLOW',
-};
-
-// One getaddrinfo call at a time (the calls are synchronous), so the hints
-// and the result pointer are reused.
-const HINTS = Buffer.alloc(ADDRINFO_SIZE);
-const RES = new BigUint64Array(1);
-
-interface RawAddrInfo {
-  family: number;
-  type: number;
-  proto: number;
-  canonname: string;
-  sockaddr: Buffer;
-}
-
-/**
- * getaddrinfo through `sys`; each result's sockaddr is a copy of its bytes.
- * @throws {SyscallError} `ENOTFOUND` (EAI_NONAME/EAI_NODATA) or the `EAI_*` name.
- */
-function gaiRaw(sys: Libc, host: string | null, service: string | null, family: number, type: number, proto: number, flags: number): RawAddrInfo[] {
-  HINTS.fill(0);
-  HINTS.writeInt32LE(flags, AI_FLAGS_OFFSET);
-  HINTS.writeInt32LE(family, AI_FAMILY_OFFSET);
-  HINTS.writeInt32LE(type, AI_SOCKTYPE_OFFSET);
-  HINTS.writeInt32LE(proto, AI_PROTOCOL_OFFSET);
-  RES[0] = 0n;
-  const rc = sys.getaddrinfo(host, service, HINTS, RES);
-  if (rc !== 0) throw gaiError(sys, rc, host);
-  const head = RES[0];
-  const out: RawAddrInfo[] = [];
-  try {
-    for (let p = head; p !== 0n;) {
-      const ai = sys.peek(p, ADDRINFO_SIZE);
-      const addrlen = ai.readUInt32LE(AI_ADDRLEN_OFFSET);
-      const addrPtr = ai.readBigUInt64LE(AI_ADDR_OFFSET);
-      const canonPtr = ai.readBigUInt64LE(AI_CANONNAME_OFFSET);
-      out.push({
-        family: ai.readInt32LE(AI_FAMILY_OFFSET),
-        type: ai.readInt32LE(AI_SOCKTYPE_OFFSET),
-        proto: ai.readInt32LE(AI_PROTOCOL_OFFSET),
-        canonname: canonPtr === 0n ? '' : sys.peekString(canonPtr),
-        sockaddr: addrPtr === 0n || addrlen === 0 ? Buffer.alloc(0) : sys.peek(addrPtr, addrlen),
-      });
-      p = ai.readBigUInt64LE(AI_NEXT_OFFSET);
-    }
-  } finally {
-    if (head !== 0n) sys.freeaddrinfo(head);
-  }
-  return out;
-}
-
-function gaiError(sys: Libc, rc: number, host: string | null): SyscallError {
-  const target: ErrorTarget | undefined = host !== null ? { hostname: host } : undefined;
-  // EAI_SYSTEM: the cause is in errno (read before any other call).
-  if (rc === EAI_SYSTEM) return errnoError(sys.errno(), 'getaddrinfo', target);
-  const code = rc === EAI_NONAME || rc === EAI_NODATA ? 'ENOTFOUND' : (EAI_NAMES[rc] ?? `EAI_${-rc}`);
-  return new SyscallError(rc, 'getaddrinfo', target, code, sys.gai_strerror(rc));
-}
 
 function checkInt(value: unknown, name: string): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'an integer', value);
@@ -216,7 +151,7 @@ function resolveFirst(sys: Libc, host: string, family: number): Buffer {
   const list = gaiRaw(sys, host, null, family, 0, 0, 0);
   for (const r of list) if (r.family === family && r.sockaddr.length >= (family === AF_INET ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE)) return r.sockaddr;
   // getaddrinfo(AF_INET/AF_INET6) never answers with another family; this is belt and braces.
-  throw new SyscallError(EAI_NONAME, 'getaddrinfo', { hostname: host }, 'ENOTFOUND', sys.gai_strerror(EAI_NONAME));
+  throw gaiNotFound(sys, host);
 }
 
 function unixPathError(length: number, max: number, address: unknown): RangeError {

@@ -11,19 +11,18 @@
 
 import { inspect } from 'node:util';
 import {
-  AF_INET, AF_INET6, AF_UNIX, EAGAIN, ECONNRESET, EINPROGRESS, EINTR, EBADF, F_DUPFD_CLOEXEC, FIONBIO,
+  AF_INET, AF_INET6, AF_UNIX, EAGAIN, ECONNRESET, EINTR, EBADF, F_DUPFD_CLOEXEC, FIONBIO,
   IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
-  SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_REUSEADDR,
+  SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_REUSEADDR,
   SO_REUSEPORT, SO_TYPE, SOMAXCONN,
 } from '../sys/constants.js';
 import { SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { errnoError } from '../sys/check.js';
-import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
+import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall } from '../sys/call.js';
 import {
   SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
 } from '../errors.js';
-import { monotonicMs, remainingMs } from '../timeout.js';
+import { monotonicMs, socketTimeout } from '../timeout.js';
 import {
   decodeAddress, encodeAddress, formatAddress, getaddrinfoWith, sockaddrTarget,
   type Address, type SocketAddress,
@@ -50,10 +49,6 @@ const ADDR = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
 const ADDRLEN = new Uint32Array(1);
 const INT = Buffer.alloc(4);
 const INTLEN = new Uint32Array(1);
-const POLLFD = new Uint8Array(8);
-// struct pollfd { int fd; short events; short revents; }: word 1 holds
-// events (low half, little-endian) and revents, cleared by the same store.
-const POLLFD_WORDS = new Int32Array(POLLFD.buffer);
 
 const SCRATCH_MAX = 64 * 1024;
 let scratch = Buffer.allocUnsafeSlow(16 * 1024);
@@ -77,14 +72,6 @@ function takeReceived(buf: Buffer, n: number, bufsize: number): Buffer {
 
 let defaultTimeout: number | null = null;
 
-function parseTimeout(value: unknown, name: string): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidArgType(name, 'a number of seconds or null', value);
-  // Python: ValueError("Timeout value out of range").
-  if (value < 0 || !Number.isFinite(value)) throw outOfRange(name, 'a finite number of seconds >= 0 or null (Timeout value out of range)', value);
-  return value;
-}
-
 /**
  * The timeout new sockets start with (Python's `socket.getdefaulttimeout`):
  * `null` (blocking) unless {@link setdefaulttimeout} changed it.
@@ -101,11 +88,11 @@ export function getdefaulttimeout(): number | null {
  * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or infinite value.
  */
 export function setdefaulttimeout(timeout: number | null): void {
-  defaultTimeout = parseTimeout(timeout, 'timeout');
+  defaultTimeout = socketTimeout(timeout, 'timeout');
 }
 
 function closedError(syscall: string): SyscallError {
-  return errnoError(EBADF, syscall);
+  return new SyscallError(EBADF, syscall);
 }
 
 function isSize(n: unknown): n is number {
@@ -195,9 +182,7 @@ export class Socket {
       if (fam === -1) fam = AF_INET;
       if (typ === -1) typ = SOCK_STREAM;
       if (pro === -1) pro = 0;
-      const fd = sys.socket(fam, typ | SOCK_CLOEXEC, pro);
-      if (fd < 0) throw errnoError(sys.errno(), 'socket');
-      this.#fd = fd;
+      this.#fd = check(sys, sys.socket(fam, typ | SOCK_CLOEXEC, pro), 'socket');
       created = true;
     } else {
       if (typeof fileno !== 'number' || !Number.isInteger(fileno)) throw invalidArgType('fileno', 'an integer file descriptor', fileno);
@@ -225,7 +210,7 @@ export class Socket {
 
   #intOption(name: number, syscall: string): number {
     INTLEN[0] = 4;
-    if (this.#sys.getsockopt(this.#fd, SOL_SOCKET, name, INT, INTLEN) < 0) throw errnoError(this.#sys.errno(), syscall);
+    check(this.#sys, this.#sys.getsockopt(this.#fd, SOL_SOCKET, name, INT, INTLEN), syscall);
     return INT.readInt32LE(0);
   }
 
@@ -264,7 +249,7 @@ export class Socket {
     // Linux); note that O_NONBLOCK belongs to the open file description, so
     // dup()ed sockets share it.
     INT.writeInt32LE(timeout === null ? 0 : 1, 0);
-    if (this.#sys.ioctl(this.#fd, FIONBIO, INT) < 0) throw errnoError(this.#sys.errno(), syscall);
+    check(this.#sys, this.#sys.ioctl(this.#fd, FIONBIO, INT), syscall);
     this.#timeout = timeout;
     this.#timeoutMs = timeout === null ? -1 : timeout * 1e3;
   }
@@ -278,7 +263,7 @@ export class Socket {
    * @throws {SyscallError} `EBADF` (syscall `settimeout`) on a closed socket.
    */
   settimeout(timeout: number | null): void {
-    const t = parseTimeout(timeout, 'timeout');
+    const t = socketTimeout(timeout, 'timeout');
     if (this.#fd < 0) throw closedError('settimeout');
     this.#setTimeout(t, 'settimeout');
   }
@@ -306,30 +291,6 @@ export class Socket {
   }
 
   /**
-   * Wait with poll() until the fd is ready for `events` or `deadline`
-   * (monotonic ms) passes; EINTR is retried with the time left.
-   */
-  #wait(events: number, deadline: number, syscall: string): void {
-    const sys = this.#sys;
-    POLLFD_WORDS[0] = this.#fd;
-    for (;;) {
-      POLLFD_WORDS[1] = events;
-      if (interruptsArmed) checkInterrupts(syscall);
-      const n = sys.poll(POLLFD, 1, deadline < 0 ? -1 : remainingMs(deadline));
-      const errno = n < 0 ? sys.errno() : 0;
-      // Any revents, POLLERR/POLLHUP included: the call itself reports the error.
-      if (n > 0) return;
-      if (n === 0) {
-        // A timeout longer than poll()'s int of ms was clamped: wait again.
-        if (remainingMs(deadline) > 0) continue;
-        throw new SocketTimeoutError(syscall);
-      }
-      if (errno !== EINTR) throw errnoError(errno, syscall);
-      interrupted(syscall);
-    }
-  }
-
-  /**
    * Bind to `address` (`['127.0.0.1', 0]`, `['::1', 0]`, `['', port]` for
    * any, a path for AF_UNIX).
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a wrong address shape.
@@ -341,7 +302,7 @@ export class Socket {
     if (this.#fd < 0) throw closedError('bind');
     const sys = this.#sys;
     const len = encodeAddress(this.#family, address, ADDR, sys);
-    if (sys.bind(this.#fd, ADDR, len) < 0) throw errnoError(sys.errno(), 'bind', sockaddrTarget(ADDR, len));
+    check(sys, sys.bind(this.#fd, ADDR, len), 'bind', () => sockaddrTarget(ADDR, len));
   }
 
   /**
@@ -354,7 +315,7 @@ export class Socket {
     let n = backlog === undefined ? Math.min(SOMAXCONN, 128) : intArg(backlog, 'backlog');
     if (n < 0) n = 0;
     if (this.#fd < 0) throw closedError('listen');
-    if (this.#sys.listen(this.#fd, n) < 0) throw errnoError(this.#sys.errno(), 'listen');
+    check(this.#sys, this.#sys.listen(this.#fd, n), 'listen');
   }
 
   /**
@@ -369,49 +330,21 @@ export class Socket {
     const fd = this.#fd;
     if (fd < 0) throw closedError('accept');
     const sys = this.#sys;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLIN, deadline, 'accept');
+    const nfd = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'accept', () => {
       ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-      // Blocking calls check for a keyboard interrupt (sys/interrupt.ts) that
-      // came while JavaScript ran, rather than sleeping through it.
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('accept');
-      const nfd = sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
-      if (nfd >= 0) {
-        const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
-        return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
-      }
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted('accept');
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return null;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, 'accept');
-    }
+      return sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
+    });
+    if (nfd === WOULD_BLOCK) return null;
+    const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
+    return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
   }
 
-  /** connect() with CPython's waiting rules; the errno, 0 on success. */
+  /** connect() with CPython's waiting rules; the errno, 0 on success, and the address length. */
   #connect(address: Address, syscall: string): { errno: number; len: number } {
     const sys = this.#sys;
     const fd = this.#fd;
     const len = encodeAddress(this.#family, address, ADDR, sys);
-    if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts(syscall);
-    if (sys.connect(fd, ADDR, len) === 0) return { errno: 0, len };
-    const errno = sys.errno();
-    if (errno === EINTR) interrupted(syscall);
-    // connect(2): interrupted, the connection still completes
-    // asynchronously; EINPROGRESS (non-blocking fd), it completes later.
-    // Either way: wait for writability, then SO_ERROR holds the result.
-    const wait = errno === EINTR ? this.#timeoutMs !== 0 : errno === EINPROGRESS && this.#timeoutMs > 0;
-    if (!wait) return { errno, len };
-    this.#wait(POLLOUT, this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1, syscall);
-    INTLEN[0] = 4;
-    if (sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, INT, INTLEN) < 0) return { errno: sys.errno(), len };
-    return { errno: INT.readInt32LE(0), len };
+    return { errno: connectCall(sys, fd, this.#timeoutMs, syscall, () => sys.connect(fd, ADDR, len)), len };
   }
 
   /**
@@ -429,7 +362,7 @@ export class Socket {
   connect(address: Address): void {
     if (this.#fd < 0) throw closedError('connect');
     const { errno, len } = this.#connect(address, 'connect');
-    if (errno !== 0) throw errnoError(errno, 'connect', sockaddrTarget(ADDR, len));
+    if (errno !== 0) throw new SyscallError(errno, 'connect', sockaddrTarget(ADDR, len));
   }
 
   /**
@@ -472,24 +405,10 @@ export class Socket {
     if (bufsize === 0) return Buffer.alloc(0);
     const sys = this.#sys;
     const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLIN, deadline, 'recv');
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('recv');
-      const r = sys.recv(fd, buf, bufsize, flags);
-      // MSG_TRUNC makes datagram sockets report the full length.
-      if (r >= 0) return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted('recv');
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return null;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, 'recv');
-    }
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recv', () => sys.recv(fd, buf, bufsize, flags));
+    if (r === WOULD_BLOCK) return null;
+    // MSG_TRUNC makes datagram sockets report the full length.
+    return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
   }
 
   /**
@@ -509,23 +428,9 @@ export class Socket {
     checkFlags(flags);
     if (n === 0) return 0;
     const sys = this.#sys;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLIN, deadline, 'recvInto');
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('recvInto');
-      const r = sys.recv(fd, buf, n, flags);
-      if (r >= 0) return r > n ? n : r;
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted('recvInto');
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return null;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, 'recvInto');
-    }
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recvInto', () => sys.recv(fd, buf, n, flags));
+    if (r === WOULD_BLOCK) return null;
+    return r > n ? n : r;
   }
 
   #intoSize(buf: Uint8Array, nbytes: unknown): number {
@@ -535,28 +440,15 @@ export class Socket {
     return nbytes === 0 ? buf.byteLength : nbytes;
   }
 
-  /** recvfrom(2) into `buf`; the count, or -1 with errno handled as recv. */
+  /** recvfrom(2) into `buf`: the count (the sender in ADDR), or WOULD_BLOCK. */
   #recvfrom(buf: Uint8Array, n: number, flags: number, syscall: string): number {
     const fd = this.#fd;
     const sys = this.#sys;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLIN, deadline, syscall);
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, syscall, () => {
       ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts(syscall);
-      const r = sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
-      if (r >= 0) return r > n ? n : r;
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted(syscall);
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return -1;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, syscall);
-    }
+      return sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
+    });
+    return r > n ? n : r;
   }
 
   /**
@@ -574,7 +466,7 @@ export class Socket {
     checkFlags(flags);
     const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
     const r = this.#recvfrom(buf, bufsize, flags, 'recvfrom');
-    if (r < 0) return null;
+    if (r === WOULD_BLOCK) return null;
     return [takeReceived(buf, r, bufsize), decodeAddress(ADDR, ADDRLEN[0])];
   }
 
@@ -592,7 +484,7 @@ export class Socket {
     const n = this.#intoSize(buf, nbytes);
     checkFlags(flags);
     const r = this.#recvfrom(buf, n, flags, 'recvfromInto');
-    if (r < 0) return null;
+    if (r === WOULD_BLOCK) return null;
     return [r, decodeAddress(ADDR, ADDRLEN[0])];
   }
 
@@ -612,23 +504,8 @@ export class Socket {
     const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
     const f = checkFlags(flags) | MSG_NOSIGNAL;
     const sys = this.#sys;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'send');
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('send');
-      const r = sys.send(fd, buf, buf.byteLength, f);
-      if (r >= 0) return r;
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted('send');
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return null;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, 'send');
-    }
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'send', () => sys.send(fd, buf, buf.byteLength, f));
+    return r === WOULD_BLOCK ? null : r;
   }
 
   /**
@@ -647,22 +524,25 @@ export class Socket {
     const f = checkFlags(flags) | MSG_NOSIGNAL;
     const sys = this.#sys;
     const len = buf.byteLength;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
+    const timeoutMs = this.#timeoutMs;
+    // In timeout mode one deadline bounds the whole call.
+    const deadline = timeoutMs > 0 ? monotonicMs() + timeoutMs : -1;
     let off = 0;
+    const sendRest = (): number => sys.send(fd, off === 0 ? buf : buf.subarray(off), len - off, f);
     while (off < len) {
-      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendall');
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('sendall');
-      const r = sys.send(fd, off === 0 ? buf : buf.subarray(off), len - off, f);
-      if (r >= 0) {
-        off += r;
-        continue;
+      let r: number;
+      try {
+        r = sockCall(sys, fd, timeoutMs, POLLOUT, 'sendall', sendRest, undefined, deadline);
+      } catch (err) {
+        if (err instanceof SyscallError) (err as SendallError).bytesSent = off;
+        throw err;
       }
-      const errno = sys.errno();
-      if (errno === EINTR) interrupted('sendall');
-      if (errno === EINTR || (errno === EAGAIN && deadline >= 0)) continue;
-      const err = errnoError(errno, 'sendall') as SendallError;
-      err.bytesSent = off;
-      throw err;
+      if (r === WOULD_BLOCK) {
+        const err = new SyscallError(EAGAIN, 'sendall') as SendallError;
+        err.bytesSent = off;
+        throw err;
+      }
+      off += r;
     }
   }
 
@@ -692,23 +572,9 @@ export class Socket {
     const sys = this.#sys;
     const len = encodeAddress(this.#family, address, ADDR, sys);
     const f = flags | MSG_NOSIGNAL;
-    const deadline = this.#timeoutMs > 0 ? monotonicMs() + this.#timeoutMs : -1;
-    for (;;) {
-      if (deadline >= 0) this.#wait(POLLOUT, deadline, 'sendto');
-      if (interruptsArmed && this.#timeoutMs < 0) checkInterrupts('sendto');
-      const r = sys.sendto(fd, buf, buf.byteLength, f, ADDR, len);
-      if (r >= 0) return r;
-      const errno = sys.errno();
-      if (errno === EINTR) {
-        interrupted('sendto');
-        continue;
-      }
-      if (errno === EAGAIN) {
-        if (this.#timeoutMs === 0) return null;
-        if (deadline >= 0) continue;
-      }
-      throw errnoError(errno, 'sendto', sockaddrTarget(ADDR, len));
-    }
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'sendto', () => sys.sendto(fd, buf, buf.byteLength, f, ADDR, len),
+      () => sockaddrTarget(ADDR, len));
+    return r === WOULD_BLOCK ? null : r;
   }
 
   /**
@@ -719,7 +585,7 @@ export class Socket {
   shutdown(how: number): void {
     const h = intArg(how, 'how');
     if (this.#fd < 0) throw closedError('shutdown');
-    if (this.#sys.shutdown(this.#fd, h) < 0) throw errnoError(this.#sys.errno(), 'shutdown');
+    check(this.#sys, this.#sys.shutdown(this.#fd, h), 'shutdown');
   }
 
   /**
@@ -732,10 +598,8 @@ export class Socket {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    if (this.#sys.close(fd) < 0) {
-      const errno = this.#sys.errno();
-      if (errno !== ECONNRESET && errno !== EINTR) throw errnoError(errno, 'close');
-    }
+    const errno = errnoOf(this.#sys, this.#sys.close(fd));
+    if (errno !== 0 && errno !== ECONNRESET && errno !== EINTR) throw new SyscallError(errno, 'close');
   }
 
   /** Same as {@link Socket.close} (for `using`). */
@@ -758,8 +622,7 @@ export class Socket {
   dup(): Socket {
     if (this.#fd < 0) throw closedError('dup');
     const sys = this.#sys;
-    const nfd = sys.fcntl(this.#fd, F_DUPFD_CLOEXEC, 0);
-    if (nfd < 0) throw errnoError(sys.errno(), 'dup');
+    const nfd = check(sys, sys.fcntl(this.#fd, F_DUPFD_CLOEXEC, 0), 'dup');
     const sock = adopt(sys, nfd, this.#family, this.#type, this.#proto);
     try {
       sock.settimeout(this.#timeout);
@@ -793,7 +656,7 @@ export class Socket {
       throw invalidArgType('value', 'an integer, a boolean or a Buffer', value);
     }
     if (this.#fd < 0) throw closedError('setsockopt');
-    if (this.#sys.setsockopt(this.#fd, lvl, name, buf, buf.byteLength) < 0) throw errnoError(this.#sys.errno(), 'setsockopt');
+    check(this.#sys, this.#sys.setsockopt(this.#fd, lvl, name, buf, buf.byteLength), 'setsockopt');
   }
 
   /**
@@ -814,13 +677,13 @@ export class Socket {
       if (this.#fd < 0) throw closedError('getsockopt');
       const out = Buffer.alloc(n);
       INTLEN[0] = n;
-      if (this.#sys.getsockopt(this.#fd, lvl, name, out, INTLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockopt');
+      check(this.#sys, this.#sys.getsockopt(this.#fd, lvl, name, out, INTLEN), 'getsockopt');
       return INTLEN[0] === n ? out : out.subarray(0, INTLEN[0]);
     }
     if (this.#fd < 0) throw closedError('getsockopt');
     INT.writeInt32LE(0, 0);
     INTLEN[0] = 4;
-    if (this.#sys.getsockopt(this.#fd, lvl, name, INT, INTLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockopt');
+    check(this.#sys, this.#sys.getsockopt(this.#fd, lvl, name, INT, INTLEN), 'getsockopt');
     return INT.readInt32LE(0);
   }
 
@@ -832,7 +695,7 @@ export class Socket {
   getsockname(): SocketAddress {
     if (this.#fd < 0) throw closedError('getsockname');
     ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-    if (this.#sys.getsockname(this.#fd, ADDR, ADDRLEN) < 0) throw errnoError(this.#sys.errno(), 'getsockname');
+    check(this.#sys, this.#sys.getsockname(this.#fd, ADDR, ADDRLEN), 'getsockname');
     return decodeAddress(ADDR, ADDRLEN[0]) ?? '';
   }
 
@@ -843,7 +706,7 @@ export class Socket {
   getpeername(): SocketAddress {
     if (this.#fd < 0) throw closedError('getpeername');
     ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-    if (this.#sys.getpeername(this.#fd, ADDR, ADDRLEN) < 0) throw errnoError(this.#sys.errno(), 'getpeername');
+    check(this.#sys, this.#sys.getpeername(this.#fd, ADDR, ADDRLEN), 'getpeername');
     return decodeAddress(ADDR, ADDRLEN[0]) ?? '';
   }
 
@@ -898,7 +761,7 @@ export function socketpair(family = AF_UNIX, type = SOCK_STREAM, proto = 0, opti
   const typ = intArg(type, 'type');
   const pro = intArg(proto, 'proto');
   const sv = new Int32Array(2);
-  if (sys.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv) < 0) throw errnoError(sys.errno(), 'socketpair');
+  check(sys, sys.socketpair(fam, typ | SOCK_CLOEXEC, pro, sv), 'socketpair');
   let first: Socket;
   try {
     first = adopt(sys, sv[0], fam, typ, pro);
@@ -938,7 +801,7 @@ export function createConnection(
   if (!Array.isArray(address) || address.length !== 2) throw invalidArgType('address', 'a [host, port] array', address);
   const sys = options?.sys ?? libc();
   const [host, port] = address;
-  const t = timeout === undefined ? undefined : parseTimeout(timeout, 'timeout');
+  const t = timeout === undefined ? undefined : socketTimeout(timeout, 'timeout');
   let last: unknown;
   for (const [family, type, proto, , sa] of getaddrinfoWith(sys, host, port, 0, SOCK_STREAM)) {
     let sock: Socket | undefined;

@@ -83,11 +83,30 @@ export function disarmInterrupts(): void {
   sys.umask(userUmask);
 }
 
+/** Whether interrupts are armed. */
+export function interruptsEnabled(): boolean {
+  return interruptsArmed;
+}
+
+/**
+ * Look at the flag every `intervalMs` from Node's loop (an unref'd timer)
+ * and call `onSignal(signum)` for an interrupt signal that arrived while
+ * nothing was blocked to see it. Returns the function that stops it.
+ */
+export function watchPendingSignals(intervalMs: number, onSignal: (signum: number) => void): () => void {
+  const timer = setInterval(() => {
+    const signum = takePendingSignal();
+    if (signum !== 0) onSignal(signum);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /**
  * The interrupt signal that arrived since the last call (0 if none), and
  * reset the flag. One system call.
  */
-export function takePendingSignal(): number {
+function takePendingSignal(): number {
   if (!interruptsArmed || armedSys === null) return 0;
   const previous = armedSys.umask(baseline);
   return previous !== baseline && markers.has(previous) ? previous : 0;

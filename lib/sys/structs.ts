@@ -130,9 +130,13 @@ export function pollfdRevents(buf: Buffer, index: number): number {
   return buf.readUInt16LE(index * POLLFD_SIZE + POLLFD_REVENTS_OFFSET);
 }
 
-/** Write a `struct timeval` of `us` microseconds (>= 0) into `buf`. */
+/** Write a `struct timeval` of `us` microseconds (>= 0; a fraction is rounded up) into `buf`. */
 export function writeTimeval(buf: Buffer, us: number): void {
-  const sec = Math.floor(us / 1e6);
-  buf.writeBigInt64LE(BigInt(sec), TIMEVAL_SEC_OFFSET);
-  buf.writeBigInt64LE(BigInt(Math.round(us - sec * 1e6)), TIMEVAL_USEC_OFFSET);
+  const whole = Math.ceil(us);
+  const sec = Math.floor(whole / 1e6);
+  // Two 32-bit halves per 64-bit field, little-endian: no BigInt on the hot path.
+  buf.writeUInt32LE(sec % 0x100000000, TIMEVAL_SEC_OFFSET);
+  buf.writeUInt32LE(Math.floor(sec / 0x100000000), TIMEVAL_SEC_OFFSET + 4);
+  buf.writeUInt32LE(whole - sec * 1e6, TIMEVAL_USEC_OFFSET);
+  buf.writeUInt32LE(0, TIMEVAL_USEC_OFFSET + 4);
 }

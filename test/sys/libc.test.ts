@@ -1,5 +1,6 @@
 import t from 'tap';
-import { libc, platformSupported, unsupportedPlatform, check, errnoError } from '../../lib/sys/index.js';
+import { libc, platformSupported, unsupportedPlatform } from '../../lib/sys/libc.js';
+import { check } from '../../lib/sys/check.js';
 import * as C from '../../lib/sys/constants.js';
 import { SyscallError } from '../../lib/errors.js';
 
@@ -17,16 +18,16 @@ t.test('libc loads once and reports errno right after a failing call', async (t)
 });
 
 t.test('errors carry address, port, path and host name like Node', async (t) => {
-  const e1 = errnoError(C.ECONNREFUSED, 'connect', { address: '127.0.0.1', port: 9 });
+  const e1 = new SyscallError(C.ECONNREFUSED, 'connect', { address: '127.0.0.1', port: 9 });
   t.equal(e1.message, 'connect ECONNREFUSED 127.0.0.1:9');
   t.equal(e1.address, '127.0.0.1');
   t.equal(e1.port, 9);
   t.equal(e1.strerror, 'connection refused');
   t.ok(e1 instanceof Error);
-  const e2 = errnoError(C.ENOENT, 'connect', { path: '/tmp/nope.sock' });
+  const e2 = new SyscallError(C.ENOENT, 'connect', { path: '/tmp/nope.sock' });
   t.equal(e2.message, 'connect ENOENT /tmp/nope.sock');
   t.equal(e2.path, '/tmp/nope.sock');
-  const e3 = errnoError(C.EADDRINUSE, 'bind', { address: '::1' });
+  const e3 = new SyscallError(C.EADDRINUSE, 'bind', { address: '::1' });
   t.equal(e3.message, 'bind EADDRINUSE ::1');
   const e4 = new SyscallError(C.EAI_NONAME, 'getaddrinfo', { hostname: 'nope.invalid' }, 'ENOTFOUND', 'Name or service not known');
   t.equal(e4.message, 'getaddrinfo ENOTFOUND nope.invalid');

@@ -1,0 +1,85 @@
+/**
+ * getaddrinfo(3) through libc: the hints written, the result list walked
+ * and copied out of libc's memory (then freed), and a failure turned into
+ * a Node-shaped error (`ENOTFOUND`, `EAI_*`, or errno for EAI_SYSTEM).
+ */
+
+import { EAI_NODATA, EAI_NONAME, EAI_SYSTEM } from './constants.js';
+import {
+  ADDRINFO_SIZE, AI_ADDR_OFFSET, AI_ADDRLEN_OFFSET, AI_CANONNAME_OFFSET, AI_FAMILY_OFFSET, AI_FLAGS_OFFSET,
+  AI_NEXT_OFFSET, AI_PROTOCOL_OFFSET, AI_SOCKTYPE_OFFSET,
+} from './structs.js';
+import { fail } from './check.js';
+import type { Libc } from './libc.js';
+import { SyscallError, type ErrorTarget } from '../errors.js';
+
+const EAI_NAMES: Record<number, string> = {
+  [-1]: 'EAI_BADFLAGS', [-3]: 'EAI_AGAIN', [-4]: 'EAI_FAIL', [-6]: 'EAI_FAMILY', [-7]: 'EAI_SOCKTYPE',
+  [-8]: 'EAI_SERVICE', [-9]: 'EAI_ADDRFAMILY', [-10]: 'EAI_MEMORY', [-12]: 'EAI_OVERFLOW',
+};
+
+// One getaddrinfo call at a time (the calls are synchronous), so the hints
+// and the result pointer are reused.
+const HINTS = Buffer.alloc(ADDRINFO_SIZE);
+const RES = new BigUint64Array(1);
+
+/** One entry of getaddrinfo's list, its sockaddr copied out of libc's memory. */
+export interface RawAddrInfo {
+  family: number;
+  type: number;
+  proto: number;
+  canonname: string;
+  sockaddr: Buffer;
+}
+
+/**
+ * getaddrinfo through `sys`; each result's sockaddr is a copy of its bytes.
+ * @throws {SyscallError} `ENOTFOUND` (EAI_NONAME/EAI_NODATA) or the `EAI_*` name.
+ */
+export function gaiRaw(sys: Libc, host: string | null, service: string | null, family: number, type: number, proto: number, flags: number): RawAddrInfo[] {
+  HINTS.fill(0);
+  HINTS.writeInt32LE(flags, AI_FLAGS_OFFSET);
+  HINTS.writeInt32LE(family, AI_FAMILY_OFFSET);
+  HINTS.writeInt32LE(type, AI_SOCKTYPE_OFFSET);
+  HINTS.writeInt32LE(proto, AI_PROTOCOL_OFFSET);
+  RES[0] = 0n;
+  const rc = sys.getaddrinfo(host, service, HINTS, RES);
+  if (rc !== 0) throw gaiError(sys, rc, host);
+  const head = RES[0];
+  const out: RawAddrInfo[] = [];
+  try {
+    for (let p = head; p !== 0n;) {
+      const ai = sys.peek(p, ADDRINFO_SIZE);
+      const addrlen = ai.readUInt32LE(AI_ADDRLEN_OFFSET);
+      const addrPtr = ai.readBigUInt64LE(AI_ADDR_OFFSET);
+      const canonPtr = ai.readBigUInt64LE(AI_CANONNAME_OFFSET);
+      out.push({
+        family: ai.readInt32LE(AI_FAMILY_OFFSET),
+        type: ai.readInt32LE(AI_SOCKTYPE_OFFSET),
+        proto: ai.readInt32LE(AI_PROTOCOL_OFFSET),
+        canonname: canonPtr === 0n ? '' : sys.peekString(canonPtr),
+        sockaddr: addrPtr === 0n || addrlen === 0 ? Buffer.alloc(0) : sys.peek(addrPtr, addrlen),
+      });
+      p = ai.readBigUInt64LE(AI_NEXT_OFFSET);
+    }
+  } finally {
+    if (head !== 0n) sys.freeaddrinfo(head);
+  }
+  return out;
+}
+
+function gaiError(sys: Libc, rc: number, host: string | null): SyscallError {
+  const target: ErrorTarget | undefined = host !== null ? { hostname: host } : undefined;
+  // EAI_SYSTEM: the cause is in errno (read before any other call).
+  if (rc === EAI_SYSTEM) return fail(sys, 'getaddrinfo', target);
+  const code = rc === EAI_NONAME || rc === EAI_NODATA ? 'ENOTFOUND' : (EAI_NAMES[rc] ?? `EAI_${-rc}`);
+  return new SyscallError(rc, 'getaddrinfo', target, code, sys.gai_strerror(rc));
+}
+
+/**
+ * The error getaddrinfo gives for a name without an address of the
+ * family asked for: `ENOTFOUND`, as for EAI_NONAME.
+ */
+export function gaiNotFound(sys: Libc, host: string): SyscallError {
+  return new SyscallError(EAI_NONAME, 'getaddrinfo', { hostname: host }, 'ENOTFOUND', sys.gai_strerror(EAI_NONAME));
+}
