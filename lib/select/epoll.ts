@@ -13,7 +13,7 @@ import {
   EPOLL_CTL_MOD,
   FD_SETSIZE,
 } from '../sys/constants.js';
-import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS } from '../sys/structs.js';
+import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { check, kernelWait } from '../sys/call.js';
 import { CodedError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
@@ -145,9 +145,7 @@ export class Epoll {
   #ctl(op: number, fd: number, events: number): void {
     const epfd = this.#epfd;
     if (epfd < 0) throw closedError();
-    ctlWords[0] = events;
-    ctlWords[EPOLL_EVENT_FD_WORD] = fd;
-    ctlWords[EPOLL_EVENT_FD_WORD + 1] = 0;
+    writeEpollEvent(ctlWords, 0, events, fd);
     // EPOLL_CTL_DEL gets the event too: kernels before 2.6.9 required a
     // non-NULL pointer even though they ignore it.
     const sys = this.#sys;

@@ -3,7 +3,7 @@
  */
 
 import { ENOENT, POLLIN, POLLOUT, POLLPRI } from '../sys/constants.js';
-import { POLLFD_SIZE } from '../sys/structs.js';
+import { POLLFD_SIZE, writePollfd } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { kernelWait } from '../sys/call.js';
 import { KeyError, SyscallError } from '../errors.js';
@@ -34,9 +34,9 @@ export class Poll {
   #upToDate = true;
   #capacity = 0;
   #nfds = 0;
-  #pollfds = new Uint8Array(0);
-  // struct pollfd { int fd; short events; short revents; }: fd is int32
-  // word 2i, events and revents are uint16 halves 4i+2 and 4i+3.
+  #pollfds = Buffer.alloc(0);
+  // Read views of the array: fd is int32 word 2i, events and revents
+  // are uint16 halves 4i+2 and 4i+3 (structs.ts).
   #fdWords = new Int32Array(0);
   #halves = new Uint16Array(0);
   #ready = new Int32Array(0);
@@ -54,7 +54,7 @@ export class Poll {
 
   #allocate(capacity: number): void {
     const buffer = new ArrayBuffer(capacity * POLLFD_SIZE);
-    this.#pollfds = new Uint8Array(buffer);
+    this.#pollfds = Buffer.from(buffer);
     this.#fdWords = new Int32Array(buffer);
     this.#halves = new Uint16Array(buffer);
     this.#ready = new Int32Array(capacity);
@@ -64,15 +64,9 @@ export class Poll {
   #rebuild(): void {
     const size = this.#masks.size;
     if (size > this.#capacity) this.#allocate(Math.max(size, this.#capacity * 2));
-    const fdWords = this.#fdWords;
-    const halves = this.#halves;
+    const pollfds = this.#pollfds;
     let i = 0;
-    this.#masks.forEach((events, fd) => {
-      fdWords[i << 1] = fd;
-      halves[(i << 2) + 2] = events;
-      halves[(i << 2) + 3] = 0;
-      i++;
-    });
+    this.#masks.forEach((events, fd) => writePollfd(pollfds, i++, fd, events));
     this.#nfds = size;
     this.#upToDate = true;
   }

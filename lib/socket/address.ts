@@ -10,9 +10,9 @@
 
 import { AF_INET, AF_INET6, AF_UNIX } from '../sys/constants.js';
 import {
-  SIN6_ADDR_OFFSET, SIN6_FLOWINFO_OFFSET,
-  SIN6_PORT_OFFSET, SIN6_SCOPE_ID_OFFSET, SIN_ADDR_OFFSET, SIN_PORT_OFFSET, SOCKADDR_IN6_SIZE,
-  SOCKADDR_IN_SIZE, SUN_PATH_OFFSET, UNIX_PATH_MAX,
+  SIN6_ADDR_OFFSET, SIN6_FLOWINFO_OFFSET, SIN6_PORT_OFFSET, SIN6_SCOPE_ID_OFFSET, SIN_ADDR_OFFSET,
+  SIN_PORT_OFFSET, SOCKADDR_IN6_SIZE, SOCKADDR_IN_SIZE, SUN_PATH_OFFSET, UNIX_PATH_MAX,
+  writeSockaddrIn, writeSockaddrIn6, writeSockaddrUn,
 } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { gaiRaw, gaiNotFound } from '../sys/getaddrinfo.js';
@@ -180,12 +180,8 @@ export function encodeAddress(family: number, address: unknown, out: Buffer, sys
     if (host === '') ip = 0;
     else if (host === '<broadcast>') ip = 0xffffffff;
     else ip = parseIPv4(host);
-    out.fill(0, 0, SOCKADDR_IN_SIZE);
-    if (ip < 0) resolveFirst(sys, host, AF_INET).copy(out, SIN_ADDR_OFFSET, SIN_ADDR_OFFSET, SIN_ADDR_OFFSET + 4);
-    else out.writeUInt32BE(ip, SIN_ADDR_OFFSET);
-    out.writeUInt16LE(AF_INET, 0);
-    out.writeUInt16BE(port, SIN_PORT_OFFSET);
-    return SOCKADDR_IN_SIZE;
+    if (ip < 0) ip = resolveFirst(sys, host, AF_INET).readUInt32BE(SIN_ADDR_OFFSET);
+    return writeSockaddrIn(out, ip, port);
   }
   if (family === AF_INET6) {
     if (!Array.isArray(address) || address.length < 2 || address.length > 4) {
@@ -202,46 +198,33 @@ export function encodeAddress(family: number, address: unknown, out: Buffer, sys
     if (scope !== undefined && (!Number.isInteger(scope) || scope < 0 || scope > 0xffffffff)) throw outOfRange(`${name}[3]`, 'an integer >= 0 and <= 4294967295 (scope id)', scope);
     if (host === '<broadcast>') throw invalidArgValue(`${name}[0]`, "is IPv4-only ('<broadcast>' on an AF_INET6 socket: address family mismatched)", host);
     let scopeId = scope ?? 0;
-    out.fill(0, 0, SOCKADDR_IN6_SIZE);
+    let ip: Uint8Array | null = null;
     if (host === '') {
-      // in6addr_any: all zero, already there.
+      // in6addr_any: all zero.
     } else if (host === lastIn6Text) {
-      lastIn6.copy(out, SIN6_ADDR_OFFSET);
+      ip = lastIn6;
     } else if (sys.inet_pton(AF_INET6, host, in6Scratch) === 1) {
-      in6Scratch.copy(out, SIN6_ADDR_OFFSET);
       in6Scratch.copy(lastIn6);
       lastIn6Text = host;
+      ip = lastIn6;
     } else {
       const sa = resolveFirst(sys, host, AF_INET6);
-      sa.copy(out, SIN6_ADDR_OFFSET, SIN6_ADDR_OFFSET, SIN6_ADDR_OFFSET + 16);
+      ip = sa.subarray(SIN6_ADDR_OFFSET, SIN6_ADDR_OFFSET + 16);
       // A scoped name ('fe80::1%lo') brings its own scope id.
       if (scope === undefined) scopeId = sa.readUInt32LE(SIN6_SCOPE_ID_OFFSET);
     }
-    out.writeUInt16LE(AF_INET6, 0);
-    out.writeUInt16BE(port, SIN6_PORT_OFFSET);
-    out.writeUInt32BE(flowinfo, SIN6_FLOWINFO_OFFSET);
-    // sin6_scope_id is in host byte order, unlike port and flowinfo.
-    out.writeUInt32LE(scopeId, SIN6_SCOPE_ID_OFFSET);
-    return SOCKADDR_IN6_SIZE;
+    return writeSockaddrIn6(out, ip, port, flowinfo, scopeId);
   }
   if (family === AF_UNIX) {
     let path: Uint8Array;
     if (typeof address === 'string') path = Buffer.from(address, 'utf8');
     else if (address instanceof Uint8Array) path = address;
     else throw invalidArgType(name, 'an AF_UNIX path (a string or a Buffer)', address);
-    out.writeUInt16LE(AF_UNIX, 0);
-    if (path.length === 0 || path[0] === 0) {
-      // Linux abstract namespace (leading NUL), or '' to autobind: the
-      // length is exact and no terminating NUL is added (unix(7)).
-      if (path.length > UNIX_PATH_MAX) throw unixPathError(path.length, UNIX_PATH_MAX, address);
-      out.set(path, SUN_PATH_OFFSET);
-      return SUN_PATH_OFFSET + path.length;
-    }
-    // A filesystem path needs its NUL terminator inside sun_path.
-    if (path.length >= UNIX_PATH_MAX) throw unixPathError(path.length, UNIX_PATH_MAX - 1, address);
-    out.set(path, SUN_PATH_OFFSET);
-    out[SUN_PATH_OFFSET + path.length] = 0;
-    return SUN_PATH_OFFSET + path.length + 1;
+    // An abstract name (leading NUL) or '' (autobind) may fill sun_path; a
+    // filesystem path needs room for its NUL terminator.
+    const max = path.length === 0 || path[0] === 0 ? UNIX_PATH_MAX : UNIX_PATH_MAX - 1;
+    if (path.length > max) throw unixPathError(path.length, max, address);
+    return writeSockaddrUn(out, path);
   }
   throw invalidArgValue('family', 'has no address support here (AF_INET, AF_INET6 and AF_UNIX do)', family);
 }

@@ -140,3 +140,51 @@ export function writeTimeval(buf: Buffer, us: number): void {
   buf.writeUInt32LE(whole - sec * 1e6, TIMEVAL_USEC_OFFSET);
   buf.writeUInt32LE(0, TIMEVAL_USEC_OFFSET + 4);
 }
+
+/** Write a `struct sockaddr_in` for `ip` (a host-order uint32) and `port`; returns its size. */
+export function writeSockaddrIn(out: Buffer, ip: number, port: number): number {
+  out.fill(0, 0, SOCKADDR_IN_SIZE);
+  out.writeUInt16LE(AF_INET, SIN_FAMILY_OFFSET);
+  out.writeUInt16BE(port, SIN_PORT_OFFSET);
+  out.writeUInt32BE(ip, SIN_ADDR_OFFSET);
+  return SOCKADDR_IN_SIZE;
+}
+
+/**
+ * Write a `struct sockaddr_in6`: `addr` the 16 address bytes (null: the
+ * any address), port and flowinfo in network order, the scope id in host
+ * order (as the kernel keeps it); returns its size.
+ */
+export function writeSockaddrIn6(out: Buffer, addr: Uint8Array | null, port: number, flowinfo: number, scopeId: number): number {
+  out.fill(0, 0, SOCKADDR_IN6_SIZE);
+  out.writeUInt16LE(AF_INET6, SIN6_FAMILY_OFFSET);
+  out.writeUInt16BE(port, SIN6_PORT_OFFSET);
+  out.writeUInt32BE(flowinfo, SIN6_FLOWINFO_OFFSET);
+  if (addr !== null) out.set(addr.subarray(0, 16), SIN6_ADDR_OFFSET);
+  out.writeUInt32LE(scopeId, SIN6_SCOPE_ID_OFFSET);
+  return SOCKADDR_IN6_SIZE;
+}
+
+/**
+ * Write a `struct sockaddr_un` for `path` (at most {@link UNIX_PATH_MAX}
+ * bytes; the caller checks). A filesystem path gets its terminating NUL
+ * inside sun_path; an abstract name (leading NUL) or '' (autobind) is
+ * exact, without one (unix(7)). Returns the address length to pass.
+ */
+export function writeSockaddrUn(out: Buffer, path: Uint8Array): number {
+  out.writeUInt16LE(AF_UNIX, 0);
+  out.set(path, SUN_PATH_OFFSET);
+  if (path.length === 0 || path[0] === 0) return SUN_PATH_OFFSET + path.length;
+  out[SUN_PATH_OFFSET + path.length] = 0;
+  return SUN_PATH_OFFSET + path.length + 1;
+}
+
+/**
+ * Write one `struct epoll_event` at 32-bit word `word` of `words`: the
+ * event mask, and the fd as `data` (its upper 32 bits zero).
+ */
+export function writeEpollEvent(words: Int32Array | Uint32Array, word: number, events: number, fd: number): void {
+  words[word] = events;
+  words[word + EPOLL_EVENT_FD_WORD] = fd;
+  words[word + EPOLL_EVENT_FD_WORD + 1] = 0;
+}
