@@ -5,6 +5,10 @@
  * ```ts
  * import { DefaultSelector, EVENT_READ, Socket, select } from 'node-selectors';
  * ```
+ *
+ * Python's three modules are also subpaths of their own:
+ * `node-selectors/socket`, `node-selectors/select` (where `select` is the
+ * function) and `node-selectors/selectors`.
  */
 
 // Errors (one table: ERROR_CODES; docs/errors.md).

@@ -2,7 +2,8 @@
  * Python's module `select` for Linux: `select()`, `poll()` objects,
  * `epoll` objects and their constants, plus the raw, allocation-free waits
  * the selectors layer is built on (`selectFds`, `Poll.wait`, `Epoll.wait`).
- * The package exports this module as the namespace `select`.
+ * The package exports this module as the subpath `node-selectors/select`,
+ * and as the namespace `select` from the root.
  */
 
 export { select, selectFds } from './select.js';
