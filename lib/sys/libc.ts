@@ -1,7 +1,7 @@
 /**
  * libc through koffi: one typed binding table, loaded on first use.
  *
- * This is the only module of the library that touches koffi. Every pointer
+ * This is the only module of the library that loads koffi. Every pointer
  * argument is declared `void *` so that Buffers and typed arrays pass
  * straight through without marshalling (valid for the duration of the call);
  * structs are read and written at the offsets in structs.ts.

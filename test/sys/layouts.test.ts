@@ -1,5 +1,5 @@
 import t from 'tap';
-import { koffiLayouts } from '../../lib/sys/layouts.js';
+import { koffiLayouts } from './koffi-layouts.js';
 import * as S from '../../lib/sys/structs.js';
 
 t.test('struct layouts match koffi on this arch', async (t) => {

@@ -1,6 +1,7 @@
 /**
  * The struct layouts of structs.ts as koffi computes them for this
- * architecture, so that a test can compare the two. Not used at run time.
+ * architecture, so that layouts.test.ts can compare the two (a test helper:
+ * the library itself lays structs out by hand and never asks koffi).
  */
 
 import { createRequire } from 'node:module';
