@@ -215,29 +215,19 @@ export class Socket {
   }
 
   /** Address family (AF_INET, AF_INET6, AF_UNIX, ...). */
-  get family(): number {
-    return this.#family;
-  }
+  get family(): number { return this.#family; }
 
   /** Socket type without the SOCK_NONBLOCK/SOCK_CLOEXEC flags (as Python 3.7+). */
-  get type(): number {
-    return this.#type;
-  }
+  get type(): number { return this.#type; }
 
   /** Protocol number (0 for the family's default). */
-  get proto(): number {
-    return this.#proto;
-  }
+  get proto(): number { return this.#proto; }
 
   /** True once `close()` or `detach()` was called. */
-  get closed(): boolean {
-    return this.#fd < 0;
-  }
+  get closed(): boolean { return this.#fd < 0; }
 
   /** The current timeout in seconds (Python's `sock.timeout`); see {@link Socket.gettimeout}. */
-  get timeout(): number | null {
-    return this.#timeout;
-  }
+  get timeout(): number | null { return this.#timeout; }
 
   /** The fd, or -1 after `close()`/`detach()`. */
   fileno(): number {
