@@ -1,16 +1,17 @@
 /**
- * `BaseSelector`: the bookkeeping every backend shares (Python's
- * `BaseSelector` + `_BaseSelectorImpl`), and the wait that does not block
- * Node (`selectAsync`, `run`, `events`). Pure: loads without libc; backends
- * bring the system calls.
+ * `BaseSelector`: the selector API and the fd → key bookkeeping every
+ * backend shares (Python's `BaseSelector` + `_BaseSelectorImpl`). The wait
+ * that does not block Node (`selectAsync`, `run`, `events`) is in
+ * node-loop-wait.ts. Pure: loads without libc; backends bring the system
+ * calls.
  */
 
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { CodedError, KeyError } from '../lib/errors.js';
 import { fileobjToFd, type FileObject } from '../lib/fileobj.js';
-import { monotonicMs, remainingMs, secondsToMs } from '../lib/timeout.js';
+import { secondsToMs } from '../lib/timeout.js';
 import { validateEvents } from './events.js';
+import { NodeLoopWait, type LoopWaiter } from './node-loop-wait.js';
 import { SelectorKey } from './selector-key.js';
 import { SelectorMapping } from './selector-mapping.js';
 
@@ -32,20 +33,8 @@ export interface RunOptions {
 /** Called by {@link BaseSelector.run} for every ready key. */
 export type EventHandler<T> = (key: SelectorKey<T>, events: number) => void;
 
-// A loop that always finds something ready never waits in Node's loop, so
-// timers, signal handlers and other I/O would starve: give them a turn at
-// least this often (ms).
-const FAIRNESS_MS = 5;
-
 function describe(fileobj: unknown): string {
   return inspect(fileobj, { depth: 0, breakLength: Infinity });
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  return err;
 }
 
 /**
@@ -53,7 +42,7 @@ function abortError(signal: AbortSignal): Error {
  * objects for EVENT_READ/EVENT_WRITE, then wait for readiness with
  * `select()` (blocks the JavaScript thread, as in Python) or
  * `selectAsync()` (waits in Node's own loop). Subclasses provide the
- * kernel side through the protected hooks.
+ * kernel side through the protected hooks and their `waiter`.
  *
  * @typeParam T - the type of the `data` attached to registrations.
  */
@@ -61,11 +50,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   readonly #keys = new Map<number, SelectorKey<T>>();
   #map: SelectorMapping<T> | null;
   #closed = false;
-  #waiting = false;
-  #cancelWait: (() => void) | null = null;
+  readonly #wait: NodeLoopWait<T>;
 
   constructor() {
     this.#map = new SelectorMapping(this.#keys, (fileobj) => this.#findFd(fileobj));
+    this.#wait = new NodeLoopWait<T>(
+      () => this.select(0),
+      (timeoutMs, done) => this.waiter.arm(timeoutMs, done),
+    );
   }
 
   // ---- backend hooks ------------------------------------------------------
@@ -76,20 +68,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   protected abstract backendUnregister(key: SelectorKey<T>): void;
   /** Change the events of a registration; throw to refuse (the key is then dropped). */
   protected abstract backendModify(key: SelectorKey<T>, events: number): void;
-  /** Wait for readiness and report it through `push` (already masked); returns nothing. */
+  /** Wait for readiness (EINTR retried) and append each ready key, its events already masked by the key's, to `ready`. */
   protected abstract backendSelect(timeoutMs: number, ready: ReadyList<T>): void;
-  /** Release kernel resources (called once, by close()). */
-  protected abstract backendClose(): void;
-  /**
-   * Start waiting in Node's loop until the kernel may have something ready,
-   * `timeoutMs` passes (-1: never) or the returned cancel function is called;
-   * then call `done` exactly once.
-   */
-  protected abstract armWait(timeoutMs: number, done: () => void): () => void;
-  /** Registrations changed while an `armWait` is pending: make it return if it cannot see the change. */
-  protected registrationsChanged(): void {
-    // Backends whose wait sees changes by itself (epoll) need nothing.
+  /** Release kernel resources (called once, by close()); nothing by default. */
+  protected backendClose(): void {
+    // Backends without a kernel object (poll, select) have nothing to release.
   }
+  /** How this backend waits in Node's loop (used by selectAsync, run and events). */
+  protected abstract readonly waiter: LoopWaiter;
 
   /** The key of a registered fd (for backends decoding kernel results). */
   protected keyForFd(fd: number): SelectorKey<T> | undefined {
@@ -129,7 +115,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const key = new SelectorKey<T>(fileobj, fd, events, data as T);
     this.backendRegister(key);
     this.#keys.set(fd, key);
-    if (this.#waiting) this.registrationsChanged();
+    this.#registrationsChanged();
     return key;
   }
 
@@ -142,12 +128,10 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    */
   unregister(fileobj: FileObject): SelectorKey<T> {
     this.#assertOpen('unregister');
-    const fd = this.#lookup(fileobj);
-    const key = this.#keys.get(fd);
-    if (key === undefined) throw new KeyError('ERR_FD_NOT_REGISTERED', `${describe(fileobj)} is not registered`, fileobj);
-    this.#keys.delete(fd);
+    const key = this.#registered(fileobj);
+    this.#keys.delete(key.fd);
     this.backendUnregister(key);
-    if (this.#waiting) this.registrationsChanged();
+    this.#registrationsChanged();
     return key;
   }
 
@@ -164,9 +148,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   modify(fileobj: FileObject, events: number, data?: T): SelectorKey<T> {
     this.#assertOpen('modify');
     validateEvents(events);
-    const fd = this.#lookup(fileobj);
-    let key = this.#keys.get(fd);
-    if (key === undefined) throw new KeyError('ERR_FD_NOT_REGISTERED', `${describe(fileobj)} is not registered`, fileobj);
+    let key = this.#registered(fileobj);
+    const fd = key.fd;
     let changed = false;
     if (events !== key.events) {
       try {
@@ -188,7 +171,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     if (changed) {
       key = new SelectorKey<T>(key.fileobj, fd, events, data as T);
       this.#keys.set(fd, key);
-      if (this.#waiting) this.registrationsChanged();
+      this.#registrationsChanged();
     }
     return key;
   }
@@ -217,10 +200,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    */
   getKey(fileobj: FileObject): SelectorKey<T> {
     this.#assertOpen('getKey');
-    const fd = this.#lookup(fileobj);
-    const key = this.#keys.get(fd);
-    if (key === undefined) throw new KeyError('ERR_FD_NOT_REGISTERED', `${describe(fileobj)} is not registered`, fileobj);
-    return key;
+    return this.#registered(fileobj);
   }
 
   /** A live read-only map of fd → key, or `null` once closed (Python's `None`). */
@@ -241,11 +221,10 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const cancel = this.#cancelWait;
-    this.#cancelWait = null;
-    if (cancel !== null) cancel();
+    this.#wait.close();
     this.#keys.clear();
     this.#map = null;
+    this.waiter.close();
     this.backendClose();
   }
 
@@ -254,7 +233,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     this.close();
   }
 
-  // ---- waiting without blocking Node --------------------------------------
+  // ---- waiting without blocking Node (node-loop-wait.ts) -----------------
 
   /**
    * `select()` that does not block the JavaScript thread: it polls first
@@ -266,36 +245,13 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * @throws {Error} `ERR_SELECTOR_BUSY` if another selectAsync() is pending on this selector.
    * @throws {Error} `ERR_SELECTOR_CLOSED` if called after close().
    * @throws {Error} `AbortError` (code `ABORT_ERR`) when `options.signal` aborts.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a timeout that is not a number.
+   * @throws {SyscallError} if a kernel call fails (poll, select: also the wake-up `eventfd`, e.g. EMFILE).
+   * @throws {RangeError} `ERR_FD_OUT_OF_RANGE` (SelectSelector) if that eventfd is >= 1024.
    */
   async selectAsync(timeout?: number | null, options: SelectAsyncOptions = {}): Promise<ReadyList<T>> {
     this.#assertOpen('selectAsync');
-    const { signal } = options;
-    if (signal?.aborted) throw abortError(signal);
-    if (this.#waiting) throw new CodedError('ERR_SELECTOR_BUSY', 'selectAsync() is already pending on this selector');
-    const ms = secondsToMs(timeout);
-    const first = this.select(0);
-    if (first.length > 0 || ms === 0) return first;
-    const deadline = ms < 0 ? Infinity : monotonicMs() + ms;
-    this.#waiting = true;
-    const onAbort = (): void => this.#cancelWait?.();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      for (;;) {
-        const left = deadline === Infinity ? -1 : remainingMs(deadline);
-        await new Promise<void>((resolve) => {
-          this.#cancelWait = this.armWait(left, resolve);
-        });
-        this.#cancelWait = null;
-        if (this.#closed) return [];
-        if (signal?.aborted) throw abortError(signal);
-        const ready = this.select(0);
-        if (ready.length > 0 || (deadline !== Infinity && remainingMs(deadline) === 0)) return ready;
-      }
-    } finally {
-      this.#waiting = false;
-      this.#cancelWait = null;
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return this.#wait.select(timeout, options.signal);
   }
 
   /**
@@ -304,20 +260,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * `options.signal` aborts.
    * @throws {SyscallError} if a kernel wait fails.
    */
-  async *events(options: RunOptions = {}): AsyncGenerator<[SelectorKey<T>, number], void, undefined> {
-    let lastYield = monotonicMs();
-    for (;;) {
-      const batch = await this.#nextBatch(options.signal);
-      if (batch === null) return;
-      for (const event of batch) {
-        if (this.#closed) return;
-        yield event;
-      }
-      if (monotonicMs() - lastYield > FAIRNESS_MS) {
-        await yieldToLoop();
-        lastYield = monotonicMs();
-      }
-    }
+  events(options: RunOptions = {}): AsyncGenerator<[SelectorKey<T>, number], void, undefined> {
+    return this.#wait.events(options);
   }
 
   /**
@@ -327,36 +271,19 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * @throws {Error} whatever `onEvent` throws (the loop stops), or a failed kernel wait.
    */
   async run(onEvent: EventHandler<T>, options: RunOptions = {}): Promise<void> {
-    let lastYield = monotonicMs();
-    for (;;) {
-      const batch = await this.#nextBatch(options.signal);
-      if (batch === null) return;
-      for (let i = 0; i < batch.length; i++) {
-        if (this.#closed) return;
-        onEvent(batch[i][0], batch[i][1]);
-      }
-      if (monotonicMs() - lastYield > FAIRNESS_MS) {
-        await yieldToLoop();
-        lastYield = monotonicMs();
-      }
-    }
+    return this.#wait.run(onEvent, options);
   }
 
-  async #nextBatch(signal: AbortSignal | undefined): Promise<ReadyList<T> | null> {
-    if (this.#closed || signal?.aborted) return null;
-    try {
-      const batch = await this.selectAsync(null, { signal });
-      return this.#closed ? null : batch;
-    } catch (err) {
-      if (signal?.aborted && (err as Error).name === 'AbortError') return null;
-      throw err;
-    }
-  }
-
-  // ---- file object lookup -------------------------------------------------
+  // ---- helpers ------------------------------------------------------------
 
   #assertOpen(method: string): void {
     if (this.#closed) throw new CodedError('ERR_SELECTOR_CLOSED', `Selector is closed (${method})`);
+  }
+
+  // A wait armed before the change may not see it (poll and select copy
+  // the registrations for their worker thread).
+  #registrationsChanged(): void {
+    if (this.#wait.pending) this.waiter.registrationsChanged();
   }
 
   // Python's _fileobj_lookup: the fd, or, for an object whose fileno() no
@@ -368,6 +295,12 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
       for (const key of this.#keys.values()) if (key.fileobj === fileobj) return key.fd;
       throw err;
     }
+  }
+
+  #registered(fileobj: FileObject): SelectorKey<T> {
+    const key = this.#keys.get(this.#lookup(fileobj));
+    if (key === undefined) throw new KeyError('ERR_FD_NOT_REGISTERED', `${describe(fileobj)} is not registered`, fileobj);
+    return key;
   }
 
   #findFd(fileobj: FileObject): number | undefined {

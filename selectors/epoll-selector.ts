@@ -6,6 +6,7 @@
 import { EPOLLIN, EPOLLOUT } from '../lib/sys/constants.js';
 import { libc, type Libc } from '../lib/sys/libc.js';
 import { Epoll } from '../lib/select/epoll.js';
+import { FdWatch } from './fd-watch.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 
 /** Options of the selector constructors. */
@@ -23,7 +24,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   protected override readonly poller: Epoll;
   protected override readonly readBit = EPOLLIN;
   protected override readonly writeBit = EPOLLOUT;
-  readonly #sys: Libc;
+  protected override readonly waiter: FdWatch;
 
   /**
    * @throws {SyscallError} if epoll_create1 fails (EMFILE, ENOMEM).
@@ -31,31 +32,20 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
    */
   constructor(options: SelectorOptions = {}) {
     super();
-    this.#sys = options.sys ?? libc();
-    this.poller = new Epoll(-1, 0, this.#sys);
+    const sys = options.sys ?? libc();
+    this.poller = new Epoll(-1, 0, sys);
+    this.waiter = new FdWatch(sys, this.poller.fileno());
   }
 
-  /** The epoll fd (Python's `EpollSelector.fileno()`). */
+  /**
+   * The epoll fd (Python's `EpollSelector.fileno()`).
+   * @throws {Error} `ERR_EPOLL_CLOSED` after close().
+   */
   fileno(): number {
     return this.poller.fileno();
   }
 
   protected override backendClose(): void {
     this.poller.close();
-  }
-
-  protected override armWait(timeoutMs: number, done: () => void): () => void {
-    let finished = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      watcher.close();
-      if (timer !== undefined) clearTimeout(timer);
-      done();
-    };
-    const watcher = this.#sys.watch(this.poller.fileno(), true, false, finish);
-    if (timeoutMs >= 0) timer = setTimeout(finish, timeoutMs);
-    return finish;
   }
 }

@@ -6,6 +6,7 @@ export { SelectorKey } from './selector-key.js';
 export { SelectorMapping } from './selector-mapping.js';
 export { BaseSelector } from './base-selector.js';
 export type { ReadyList, SelectAsyncOptions, RunOptions, EventHandler } from './base-selector.js';
+export type { LoopWaiter } from './node-loop-wait.js';
 export { PollLikeSelector } from './poll-like-selector.js';
 export type { Poller } from './poll-like-selector.js';
 export { EpollSelector } from './epoll-selector.js';

@@ -1,11 +1,11 @@
 /**
  * `PollSelector`: selectors on poll(2). Its async wait runs poll() on a
- * koffi worker thread with an eventfd that register/close use to wake it.
+ * libuv threadpool thread with an eventfd that register/close use to wake it.
  */
 
 import { POLLIN, POLLOUT } from '../lib/sys/constants.js';
-import { libc, type Libc } from '../lib/sys/libc.js';
-import { POLLFD_EVENTS_OFFSET, POLLFD_SIZE } from '../lib/sys/structs.js';
+import { libc, type AsyncCallback, type Libc } from '../lib/sys/libc.js';
+import { POLLFD_SIZE, writePollfd } from '../lib/sys/structs.js';
 import { Poll } from '../lib/select/poll.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 import { WorkerWait } from './worker-wait.js';
@@ -19,8 +19,8 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   protected override readonly poller: Poll;
   protected override readonly readBit = POLLIN;
   protected override readonly writeBit = POLLOUT;
+  protected override readonly waiter: WorkerWait;
   readonly #sys: Libc;
-  readonly #worker: WorkerWait;
   // pollfd array handed to the worker thread; only rebuilt between waits.
   #asyncFds = Buffer.alloc(0);
 
@@ -29,30 +29,16 @@ export class PollSelector<T = unknown> extends PollLikeSelector<T> {
     super();
     this.#sys = options.sys ?? libc();
     this.poller = new Poll(this.#sys);
-    this.#worker = new WorkerWait(this.#sys);
+    this.waiter = new WorkerWait(this.#sys, (timeoutMs, wakeFd, cb) => this.#startAsync(timeoutMs, wakeFd, cb));
   }
 
-  protected override backendClose(): void {
-    this.#worker.close();
-  }
-
-  protected override registrationsChanged(): void {
-    this.#worker.wake();
-  }
-
-  protected override armWait(timeoutMs: number, done: () => void): () => void {
-    const wakeFd = this.#worker.eventFd();
+  #startAsync(timeoutMs: number, wakeFd: number, cb: AsyncCallback): void {
     const n = this.keyCount + 1;
     if (this.#asyncFds.length < n * POLLFD_SIZE) this.#asyncFds = Buffer.alloc(n * POLLFD_SIZE * 2);
     const fds = this.#asyncFds;
-    let off = 0;
-    for (const key of this.registrations()) {
-      fds.writeInt32LE(key.fd, off);
-      fds.writeInt32LE(this.kernelMask(key.events), off + POLLFD_EVENTS_OFFSET); // events, revents = 0
-      off += POLLFD_SIZE;
-    }
-    fds.writeInt32LE(wakeFd, off);
-    fds.writeInt32LE(POLLIN, off + POLLFD_EVENTS_OFFSET);
-    return this.#worker.arm((cb) => this.#sys.pollAsync(fds, n, timeoutMs, cb), done);
+    let i = 0;
+    for (const key of this.registrations()) writePollfd(fds, i++, key.fd, this.kernelMask(key.events));
+    writePollfd(fds, i, wakeFd, POLLIN);
+    this.#sys.pollAsync(fds, n, timeoutMs, cb);
   }
 }

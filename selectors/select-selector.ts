@@ -6,8 +6,8 @@
 
 import { outOfRange } from '../lib/errors.js';
 import { FD_SETSIZE } from '../lib/sys/constants.js';
-import { libc, type Libc } from '../lib/sys/libc.js';
-import { FD_SET_SIZE, TIMEVAL_SEC_OFFSET, TIMEVAL_SIZE, TIMEVAL_USEC_OFFSET, fdSet } from '../lib/sys/structs.js';
+import { libc, type AsyncCallback, type Libc } from '../lib/sys/libc.js';
+import { FD_SET_SIZE, TIMEVAL_SIZE, fdSet, writeTimeval } from '../lib/sys/structs.js';
 import { selectFds } from '../lib/select/select.js';
 import { BaseSelector, type ReadyList } from './base-selector.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
@@ -15,13 +15,18 @@ import type { SelectorKey } from './selector-key.js';
 import type { SelectorOptions } from './epoll-selector.js';
 import { WorkerWait } from './worker-wait.js';
 
+// FD_CLR, beside structs.ts's fdSet (same layout: bit fd%8 of byte fd/8).
+function fdClr(set: Uint8Array, fd: number): void {
+  set[fd >> 3] &= ~(1 << (fd & 7));
+}
+
 /**
  * Selector backed by select: fds 0..1023 only, O(highest fd) per wait.
  * @typeParam T - the type of registration data.
  */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
+  protected override readonly waiter: WorkerWait;
   readonly #sys: Libc;
-  readonly #worker: WorkerWait;
   // The registered sets, and working copies the kernel overwrites.
   readonly #readers = Buffer.alloc(FD_SET_SIZE);
   readonly #writers = Buffer.alloc(FD_SET_SIZE);
@@ -39,7 +44,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   constructor(options: SelectorOptions = {}) {
     super();
     this.#sys = options.sys ?? libc();
-    this.#worker = new WorkerWait(this.#sys);
+    this.waiter = new WorkerWait(this.#sys, (timeoutMs, wakeFd, cb) => this.#startAsync(timeoutMs, wakeFd, cb));
   }
 
   protected override backendRegister(key: SelectorKey<T>): void {
@@ -85,16 +90,7 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     }
   }
 
-  protected override backendClose(): void {
-    this.#worker.close();
-  }
-
-  protected override registrationsChanged(): void {
-    this.#worker.wake();
-  }
-
-  protected override armWait(timeoutMs: number, done: () => void): () => void {
-    const wakeFd = this.#worker.eventFd();
+  #startAsync(timeoutMs: number, wakeFd: number, cb: AsyncCallback): void {
     if (wakeFd >= FD_SETSIZE) throw outOfRange('eventfd', `< FD_SETSIZE (${FD_SETSIZE}) for select()`, wakeFd, 'ERR_FD_OUT_OF_RANGE');
     this.#readers.copy(this.#asyncR);
     this.#writers.copy(this.#asyncW);
@@ -103,20 +99,15 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
     let tv: Buffer | null = null;
     if (timeoutMs >= 0) {
       tv = this.#asyncTv;
-      tv.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), TIMEVAL_SEC_OFFSET);
-      tv.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), TIMEVAL_USEC_OFFSET);
+      writeTimeval(tv, timeoutMs * 1000);
     }
-    const r = this.#asyncR;
-    const w = this.#asyncW;
-    return this.#worker.arm((cb) => this.#sys.selectAsync(nfds, r, w, null, tv, cb), done);
+    this.#sys.selectAsync(nfds, this.#asyncR, this.#asyncW, null, tv, cb);
   }
 
   #setBits(fd: number, events: number): void {
-    const byte = fd >> 3;
-    const mask = 1 << (fd & 7);
-    if ((events & EVENT_READ) !== 0) this.#readers[byte] |= mask;
-    else this.#readers[byte] &= ~mask;
-    if ((events & EVENT_WRITE) !== 0) this.#writers[byte] |= mask;
-    else this.#writers[byte] &= ~mask;
+    if ((events & EVENT_READ) !== 0) fdSet(this.#readers, fd);
+    else fdClr(this.#readers, fd);
+    if ((events & EVENT_WRITE) !== 0) fdSet(this.#writers, fd);
+    else fdClr(this.#writers, fd);
   }
 }

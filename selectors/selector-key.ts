@@ -30,16 +30,6 @@ export class SelectorKey<T = unknown> {
     Object.freeze(this);
   }
 
-  /** A copy with some fields replaced (namedtuple's `_replace`). */
-  replace<U = T>(changes: { events?: number; data?: U }): SelectorKey<U> {
-    return new SelectorKey<U>(
-      this.fileobj,
-      this.fd,
-      changes.events ?? this.events,
-      ('data' in changes ? changes.data : this.data) as U,
-    );
-  }
-
   /** Iterate like the Python namedtuple: fileobj, fd, events, data. */
   *[Symbol.iterator](): IterableIterator<unknown> {
     yield this.fileobj;

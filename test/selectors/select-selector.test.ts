@@ -56,3 +56,31 @@ t.test('high and low fds in several fd_set words', async (t) => {
   sel.unregister(top);
   t.equal(sel.select(0).length, fds.length - 11, 'unregistering the highest fd recomputes nfds');
 });
+
+t.test('a wake-up eventfd >= 1024 rejects selectAsync; the selector stays usable and closes it', { skip: skipHigh }, async (t) => {
+  const real = libc();
+  const HIGH = 1400;
+  // A libc whose eventfd() lands above FD_SETSIZE, as in a process with many fds open.
+  const sys = new Proxy(real, {
+    get(target, prop: string) {
+      if (prop !== 'eventfd') return (target as unknown as Record<string, unknown>)[prop];
+      return (initval: number, flags: number): number => {
+        const fd = real.eventfd(initval, flags);
+        const high = real.dup2(fd, HIGH);
+        real.close(fd);
+        return high;
+      };
+    },
+  });
+  const sel = new SelectSelector({ sys });
+  t.teardown(() => sel.close());
+  const [a] = pair(t);
+  sel.register(a, EVENT_READ);
+  await t.rejects(sel.selectAsync(1), { name: 'RangeError', code: 'ERR_FD_OUT_OF_RANGE' });
+  await t.rejects(sel.selectAsync(1), { code: 'ERR_FD_OUT_OF_RANGE' }, 'not left busy by the failed wait');
+  t.same(sel.select(0), [], 'select() still works');
+  sel.close();
+  const d = real.dup(HIGH);
+  if (d >= 0) real.close(d);
+  t.equal(d, -1, 'close() closed the eventfd');
+});
