@@ -7,18 +7,13 @@
 import { outOfRange } from '../lib/errors.js';
 import { FD_SETSIZE } from '../lib/sys/constants.js';
 import { libc, type AsyncCallback, type Libc } from '../lib/sys/libc.js';
-import { FD_SET_SIZE, TIMEVAL_SIZE, fdSet, writeTimeval } from '../lib/sys/structs.js';
+import { FD_SET_SIZE, TIMEVAL_SIZE, fdClr, fdSet, writeTimeval } from '../lib/sys/structs.js';
 import { selectFds } from '../lib/select/select.js';
 import { BaseSelector, type ReadyList } from './base-selector.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
 import type { SelectorKey } from './selector-key.js';
 import type { SelectorOptions } from './epoll-selector.js';
 import { WorkerWait } from './worker-wait.js';
-
-// FD_CLR, beside structs.ts's fdSet (same layout: bit fd%8 of byte fd/8).
-function fdClr(set: Uint8Array, fd: number): void {
-  set[fd >> 3] &= ~(1 << (fd & 7));
-}
 
 /**
  * Selector backed by select: fds 0..1023 only, O(highest fd) per wait.

@@ -110,6 +110,11 @@ export function fdSet(set: Uint8Array, fd: number): void {
   set[fd >> 3] |= 1 << (fd & 7);
 }
 
+/** Clear bit `fd` in an fd_set (FD_CLR). */
+export function fdClr(set: Uint8Array, fd: number): void {
+  set[fd >> 3] &= ~(1 << (fd & 7));
+}
+
 /** Test bit `fd` in an fd_set (FD_ISSET). */
 export function fdIsSet(set: Uint8Array, fd: number): boolean {
   return (set[fd >> 3] & (1 << (fd & 7))) !== 0;
