@@ -7,13 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { invalidArgType, SyscallError } from '../errors.js';
-import { createServer, type Socket } from '../socket/socket.js';
-import type { Address, SocketAddress } from '../socket/address.js';
-import { AF_INET, AF_INET6, AF_UNIX, ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
-import type { BaseSelector, RunOptions } from '../../selectors/base-selector.js';
-import { DefaultSelector } from '../../selectors/default-selector.js';
-import { EVENT_READ } from '../../selectors/events.js';
-import type { SelectorKey } from '../../selectors/selector-key.js';
+import { createServer, familyOf, type Address, type Socket, type SocketAddress } from '../socket/index.js';
+import { DefaultSelector, EVENT_READ, type BaseSelector, type RunOptions, type SelectorKey } from '../../selectors/index.js';
 import { monotonicMs } from '../timeout.js';
 import { Message } from './message.js';
 
@@ -55,12 +50,10 @@ export interface MessageServerOptions {
 
 type ServerEmitter = new () => TypedEmitter<MessageServerEvents>;
 
-function familyOf(address: Address): number {
-  if (typeof address === 'string' || address instanceof Uint8Array) return AF_UNIX;
-  return Array.isArray(address) && typeof address[0] === 'string' && address[0].includes(':') ? AF_INET6 : AF_INET;
-}
-
 const DEFAULT_ACCEPT_RETRY_MS = 100;
+// accept(2) ERRORS: a connection that was reset (or refused by a firewall
+// rule) before we took it; skip it, the listening socket is fine.
+const SKIPPED_ACCEPT_ERRORS = new Set(['ECONNABORTED', 'EPROTO', 'EPERM']);
 
 /**
  * Listens on an address and serves connections with Messages.
@@ -190,8 +183,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         pair = this.socket.accept();
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
-        // A connection reset before we took it: skip it (accept(2) ERRORS).
-        if (err.errno === ECONNABORTED || err.errno === EPROTO || err.errno === EPERM) continue;
+        if (SKIPPED_ACCEPT_ERRORS.has(err.code)) continue;
         // EMFILE/ENFILE/ENOBUFS/ENOMEM and anything unexpected: pause rather
         // than spin on a listening socket that stays readable.
         this.#pauseAccepting(err);

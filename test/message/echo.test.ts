@@ -1,10 +1,9 @@
 // EchoMessage (multiconn server and client) over loopback, write interest
 // only while output is queued, and the high-water mark.
 import t from 'tap';
-import { EchoMessage } from '../../lib/message/echo-message.js';
-import { Socket } from '../../lib/socket/socket.js';
-import { EVENT_READ, EVENT_WRITE } from '../../selectors/events.js';
-import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/sys/constants.js';
+import { EchoMessage } from '../../lib/message/index.js';
+import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/socket/index.js';
+import { EVENT_READ, EVENT_WRITE, SelectorKey } from '../../selectors/index.js';
 import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
 
 t.test('multiconn: 20 echo clients, two messages each, all echoed', async (t) => {
