@@ -22,6 +22,12 @@ export type MessageServerEvents = {
   acceptPaused: (err: SyscallError) => void;
   /** Accepting resumed after a pause. */
   acceptResumed: () => void;
+  /**
+   * A ready event of this server is about to be handled: `key.data` is the
+   * server itself for the listening socket, else the connection's Message.
+   * For tracing (the examples' `--trace`); without a listener it costs nothing.
+   */
+  dispatch: (key: SelectorKey<unknown>, mask: number) => void;
   /** The server was closed. */
   close: () => void;
 };
@@ -131,20 +137,19 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
 
   /**
    * Handle one ready event: accept on the listening socket, or pass the mask
-   * to the connection's Message. Events of other keys are left alone.
+   * to the connection's Message ('dispatch' first). Events of other keys
+   * are left alone.
    * @returns whether the event belonged to this server.
+   * @throws whatever `createMessage` or a 'dispatch' listener throws.
    */
   dispatch(key: SelectorKey<unknown>, mask: number): boolean {
     const data = key.data;
-    if (data === this) {
-      this.acceptAll();
-      return true;
-    }
-    if (data instanceof Message && this.connections.has(data)) {
-      data.processEvents(mask);
-      return true;
-    }
-    return false;
+    const message = data instanceof Message && this.connections.has(data) ? data : null;
+    if (data !== this && message === null) return false;
+    if (this.listenerCount('dispatch') > 0) this.emit('dispatch', key, mask);
+    if (message === null) this.acceptAll();
+    else message.processEvents(mask);
+    return true;
   }
 
   /** The bound handler, for `selector.run(server.handler)`. */
