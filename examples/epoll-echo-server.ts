@@ -21,6 +21,7 @@
  */
 
 import {
+  familyOf,
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
@@ -34,12 +35,12 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { epollEventNames, familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   let epoll: select.Epoll | null = null;
   // fd -> connection, and fd -> the bytes still to echo.
   const connections = new Map<number, Socket>();

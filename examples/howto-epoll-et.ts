@@ -22,6 +22,7 @@
  */
 
 import {
+  familyOf,
   EPOLLERR,
   EPOLLET,
   EPOLLHUP,
@@ -38,12 +39,12 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { epollEventNames, familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   let epoll: select.Epoll | null = null;
   const connections = new Map<number, Socket>();
   const requests = new Map<number, Buffer>();

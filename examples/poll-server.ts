@@ -19,6 +19,7 @@
  */
 
 import {
+  familyOf,
   POLLERR,
   POLLHUP,
   POLLIN,
@@ -33,14 +34,14 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { familyOf, hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
+import { hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 const response = Buffer.from('hello world');
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 10000);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   const poll = select.poll();
   const connections = new Map<number, Socket>();
   const peers = new Map<number, SocketAddress>();

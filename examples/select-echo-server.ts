@@ -24,6 +24,7 @@
  */
 
 import {
+  familyOf,
   FD_SETSIZE,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -34,7 +35,7 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Python's `bytes.upper()`: ASCII letters only. */
@@ -46,7 +47,7 @@ function upper(data: Buffer): Buffer {
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 10000);
-  const server = new Socket(familyOf(host), SOCK_STREAM);
+  const server = new Socket(familyOf([host, port]), SOCK_STREAM);
   const inputs: Socket[] = [server];
   const outputs: Socket[] = [];
   // Python's message_queues dict: the messages still to send to each client.
