@@ -14,6 +14,8 @@
  * fd is unregistered and the socket closed (the seed's version of this
  * branch fails; EPOLLHUP is handled as the seed does).
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors epoll-echo-server                 (127.0.0.1:8080)
  * Talk:   nc 127.0.0.1 8080            (each line comes back)
  *         node-selectors echo-client 127.0.0.1 8080

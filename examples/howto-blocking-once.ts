@@ -10,6 +10,8 @@
  * that ends an HTTP request has arrived; the request is printed, the fixed
  * response sent, and both sockets closed.
  *
+ * Self-contained on purpose: every socket call is written out, to be read alone.
+ *
  * Run:    node-selectors howto-blocking-once            (127.0.0.1:8080)
  *         node-selectors howto-blocking-once 0.0.0.0 8080   (as the howto)
  * Talk:   curl -v http://127.0.0.1:8080/

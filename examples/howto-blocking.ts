@@ -13,6 +13,8 @@
  * the loop; Ctrl-C (SIGINT) or SIGTERM ends the blocking accept() with
  * KeyboardInterrupt, as in Python.
  *
+ * Self-contained on purpose: every socket call is written out, to be read alone.
+ *
  * Run:    node-selectors howto-blocking                  (127.0.0.1:8080)
  *         node-selectors howto-blocking --backlog 128 127.0.0.1 0   (a free port)
  * Talk:   curl http://127.0.0.1:8080/

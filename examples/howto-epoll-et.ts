@@ -13,6 +13,8 @@
  * `null`. A request bigger than one recv(1024) therefore arrives in one
  * event, read in several calls.
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors howto-epoll-et                  (127.0.0.1:8080)
  *         node-selectors howto-epoll-et --trace --backlog 128 127.0.0.1 0
  * Talk:   curl http://127.0.0.1:8080/

@@ -16,6 +16,8 @@
  * one accept() or one recv(1024) per event is enough — whatever is left
  * is reported again.
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors howto-epoll-lt                 (127.0.0.1:8080)
  *         node-selectors howto-epoll-lt --trace --backlog 128 127.0.0.1 0
  * Talk:   curl http://127.0.0.1:8080/

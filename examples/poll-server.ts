@@ -13,6 +13,8 @@
  * out, the fd is unregistered and the socket closed. poll() reports
  * POLLHUP/POLLERR without being asked: a client that hangs up is closed.
  *
+ * Self-contained on purpose: its poll() loop is written out, to be read alone.
+ *
  * Run:    node-selectors poll-server                       (127.0.0.1:10000)
  * Talk:   printf 'hi' | nc 127.0.0.1 10000      (prints: hello world)
  * Flags:  --backlog N (default 1, as the seed), --trace, --quiet

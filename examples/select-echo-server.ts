@@ -16,6 +16,8 @@
  * select() watches fds below 1024 only (FD_SETSIZE): a connection that
  * gets a higher fd is refused with a message.
  *
+ * Self-contained on purpose: its select() loop is written out, to be read alone.
+ *
  * Run:    node-selectors select-echo-server                (127.0.0.1:10000)
  * Talk:   nc 127.0.0.1 10000          (type lines: they come back in upper case)
  *         node-selectors echo-client 127.0.0.1 10000
