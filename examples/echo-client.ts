@@ -21,9 +21,9 @@
  *         refused, bad host, server closed early).
  */
 
-import { SOCK_STREAM, Socket, pythonRepr } from '../lib/index.js';
+import { familyOf, SOCK_STREAM, Socket, pythonRepr } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { familyOf, hostAndPort } from './common/raw-loop.js';
+import { hostAndPort } from './common/raw-loop.js';
 
 function main(ctx: ProgramContext): number {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 65432);
@@ -31,7 +31,7 @@ function main(ctx: ProgramContext): number {
   const chunks: Buffer[] = [];
   let received = 0;
   // Python's `with socket.socket(...) as s:` — closed whatever happens.
-  const s = new Socket(familyOf(host), SOCK_STREAM);
+  const s = new Socket(familyOf([host, port]), SOCK_STREAM);
   try {
     s.connect([host, port]);
     s.sendall(message);

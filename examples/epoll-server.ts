@@ -25,6 +25,8 @@
  * The seed checks `events == select.EPOLLIN`, which misses EPOLLIN|EPOLLHUP;
  * this one tests bits.
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors epoll-server 127.0.0.1 7788
  * Talk:   nc 127.0.0.1 7788   (several at once)
  *         node-selectors multiconn-client 127.0.0.1 7788 5

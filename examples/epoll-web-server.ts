@@ -40,6 +40,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  familyOf,
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
@@ -56,7 +57,7 @@ import {
 } from '../lib/index.js';
 import { RequestParser, type ParseResult } from './common/http-request.js';
 import { contentType, errorPage, resolveTarget, responseHead } from './common/static-files.js';
-import { epollEventNames, familyOf, printListening, traceEvent } from './common/raw-loop.js';
+import { epollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Bytes asked of recv() and of a file per read. */
@@ -449,7 +450,7 @@ function main(ctx: ProgramContext): void {
     return ctx.usageError(`--root: '${rootArg}' is not a directory`);
   }
 
-  const serverSocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serverSocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   let epoll: select.Epoll | null = null;
   let server: StaticServer | null = null;
   try {

@@ -10,6 +10,8 @@
  * that ends an HTTP request has arrived; the request is printed, the fixed
  * response sent, and both sockets closed.
  *
+ * Self-contained on purpose: every socket call is written out, to be read alone.
+ *
  * Run:    node-selectors howto-blocking-once            (127.0.0.1:8080)
  *         node-selectors howto-blocking-once 0.0.0.0 8080   (as the howto)
  * Talk:   curl -v http://127.0.0.1:8080/
@@ -17,14 +19,14 @@
  * Flags:  --backlog N (default 1, as the howto), --quiet
  */
 
-import { Socket, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, formatAddress, type SocketAddress } from '../lib/index.js';
+import { familyOf, Socket, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, formatAddress, type SocketAddress } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { familyOf, hostAndPort, printListening } from './common/raw-loop.js';
+import { hostAndPort, printListening } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): number {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   try {
     serversocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     serversocket.bind([host, port]);

@@ -13,6 +13,8 @@
  * the loop; Ctrl-C (SIGINT) or SIGTERM ends the blocking accept() with
  * KeyboardInterrupt, as in Python.
  *
+ * Self-contained on purpose: every socket call is written out, to be read alone.
+ *
  * Run:    node-selectors howto-blocking                  (127.0.0.1:8080)
  *         node-selectors howto-blocking --backlog 128 127.0.0.1 0   (a free port)
  * Talk:   curl http://127.0.0.1:8080/
@@ -21,9 +23,9 @@
  * Flags:  --backlog N (default 1, as the howto), --quiet
  */
 
-import { Socket, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SyscallError, formatAddress, type SocketAddress } from '../lib/index.js';
+import { familyOf, Socket, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SyscallError, formatAddress, type SocketAddress } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { familyOf, hostAndPort, printListening } from './common/raw-loop.js';
+import { hostAndPort, printListening } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Read one request and answer it; false when the client went away first. */
@@ -42,7 +44,7 @@ function serve(ctx: ProgramContext, connectiontoclient: Socket): boolean {
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   try {
     serversocket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     serversocket.bind([host, port]);

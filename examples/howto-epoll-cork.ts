@@ -11,6 +11,8 @@
  * The two lines are in serveLevelTriggered() in howto-epoll-lt.ts, under
  * `variant.cork`; everything else is Example 3.
  *
+ * Self-contained on purpose, with howto-epoll-lt.ts: read the two alone.
+ *
  * Run:    node-selectors howto-epoll-cork                (127.0.0.1:8080)
  * Talk:   curl http://127.0.0.1:8080/
  *         tcpdump -i lo -n port 8080   (watch the segments of each response)

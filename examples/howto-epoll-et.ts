@@ -13,6 +13,8 @@
  * `null`. A request bigger than one recv(1024) therefore arrives in one
  * event, read in several calls.
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors howto-epoll-et                  (127.0.0.1:8080)
  *         node-selectors howto-epoll-et --trace --backlog 128 127.0.0.1 0
  * Talk:   curl http://127.0.0.1:8080/
@@ -22,6 +24,7 @@
  */
 
 import {
+  familyOf,
   EPOLLERR,
   EPOLLET,
   EPOLLHUP,
@@ -38,12 +41,12 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { epollEventNames, familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   let epoll: select.Epoll | null = null;
   const connections = new Map<number, Socket>();
   const requests = new Map<number, Buffer>();

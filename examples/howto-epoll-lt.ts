@@ -16,6 +16,8 @@
  * one accept() or one recv(1024) per event is enough — whatever is left
  * is reported again.
  *
+ * Self-contained on purpose: its epoll loop is written out, to be read alone.
+ *
  * Run:    node-selectors howto-epoll-lt                 (127.0.0.1:8080)
  *         node-selectors howto-epoll-lt --trace --backlog 128 127.0.0.1 0
  * Talk:   curl http://127.0.0.1:8080/
@@ -28,6 +30,7 @@
  */
 
 import {
+  familyOf,
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
@@ -46,7 +49,7 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { epollEventNames, familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** The socket option a variant of the loop adds. */
@@ -60,7 +63,7 @@ export interface LevelTriggeredVariant {
 /** The level-triggered loop of Examples 3, 5 and 6. */
 export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggeredVariant = {}): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 8080);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   let epoll: select.Epoll | null = null;
   // Python's three dicts, keyed by file descriptor; and each client's address, for messages.
   const connections = new Map<number, Socket>();

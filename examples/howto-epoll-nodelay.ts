@@ -11,6 +11,8 @@
  * each accepted socket. The line is in serveLevelTriggered() in
  * howto-epoll-lt.ts, under `variant.nodelay`; everything else is Example 3.
  *
+ * Self-contained on purpose, with howto-epoll-lt.ts: read the two alone.
+ *
  * Run:    node-selectors howto-epoll-nodelay             (127.0.0.1:8080)
  * Talk:   curl http://127.0.0.1:8080/
  * Flags:  --backlog N (default 1, as the howto), --trace, --quiet

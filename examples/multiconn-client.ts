@@ -22,6 +22,7 @@
  */
 
 import {
+  familyOf,
   EINPROGRESS,
   EchoMessage,
   SOCK_STREAM,
@@ -31,7 +32,6 @@ import {
   pythonRepr,
 } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { familyOf } from './common/raw-loop.js';
 
 const messages = [Buffer.from('Message 1 from client.'), Buffer.from('Message 2 from client.')];
 
@@ -47,7 +47,7 @@ function main(ctx: ProgramContext): number {
 
   const startConnection = (connid: number): void => {
     ctx.log('starting connection', connid, 'to', formatAddress(serverAddr));
-    const sock = new Socket(familyOf(host), SOCK_STREAM);
+    const sock = new Socket(familyOf(serverAddr), SOCK_STREAM);
     try {
       sock.setblocking(false);
       const errno = sock.connectEx(serverAddr);

@@ -25,6 +25,8 @@
  * that Ctrl-C is noticed: no call here ever blocks, so none could be
  * interrupted.)
  *
+ * Self-contained on purpose: its polling loop is written out, to be read alone.
+ *
  * Run:    node-selectors nonblocking-server 127.0.0.1 7788
  * Talk:   nc 127.0.0.1 7788   (several at once)
  *         node-selectors multiconn-client 127.0.0.1 7788 5

@@ -13,12 +13,15 @@
  * out, the fd is unregistered and the socket closed. poll() reports
  * POLLHUP/POLLERR without being asked: a client that hangs up is closed.
  *
+ * Self-contained on purpose: its poll() loop is written out, to be read alone.
+ *
  * Run:    node-selectors poll-server                       (127.0.0.1:10000)
  * Talk:   printf 'hi' | nc 127.0.0.1 10000      (prints: hello world)
  * Flags:  --backlog N (default 1, as the seed), --trace, --quiet
  */
 
 import {
+  familyOf,
   POLLERR,
   POLLHUP,
   POLLIN,
@@ -33,14 +36,14 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { familyOf, hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
+import { hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 const response = Buffer.from('hello world');
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 10000);
-  const serversocket = new Socket(familyOf(host), SOCK_STREAM);
+  const serversocket = new Socket(familyOf([host, port]), SOCK_STREAM);
   const poll = select.poll();
   const connections = new Map<number, Socket>();
   const peers = new Map<number, SocketAddress>();

@@ -16,6 +16,8 @@
  * select() watches fds below 1024 only (FD_SETSIZE): a connection that
  * gets a higher fd is refused with a message.
  *
+ * Self-contained on purpose: its select() loop is written out, to be read alone.
+ *
  * Run:    node-selectors select-echo-server                (127.0.0.1:10000)
  * Talk:   nc 127.0.0.1 10000          (type lines: they come back in upper case)
  *         node-selectors echo-client 127.0.0.1 10000
@@ -24,6 +26,7 @@
  */
 
 import {
+  familyOf,
   FD_SETSIZE,
   SOCK_STREAM,
   SOL_SOCKET,
@@ -34,7 +37,7 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { familyOf, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Python's `bytes.upper()`: ASCII letters only. */
@@ -46,7 +49,7 @@ function upper(data: Buffer): Buffer {
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 10000);
-  const server = new Socket(familyOf(host), SOCK_STREAM);
+  const server = new Socket(familyOf([host, port]), SOCK_STREAM);
   const inputs: Socket[] = [server];
   const outputs: Socket[] = [];
   // Python's message_queues dict: the messages still to send to each client.

@@ -27,6 +27,8 @@
  * The seed listens on ('', 7788) (every interface); here host and port are
  * arguments, defaulting to 127.0.0.1 7788.
  *
+ * Self-contained on purpose: its select() loop is written out, to be read alone.
+ *
  * Run:    node-selectors select-stdin-server 127.0.0.1 7788   (Enter quits)
  * Talk:   nc 127.0.0.1 7788   (several at once)
  *         node-selectors multiconn-client 127.0.0.1 7788 5

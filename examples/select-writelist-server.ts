@@ -42,6 +42,8 @@
  * The seed listens on ('', 9999) (every interface); here host and port are
  * arguments, defaulting to 127.0.0.1 9999.
  *
+ * Self-contained on purpose: its select() loop is written out, to be read alone.
+ *
  * Run:    node-selectors select-writelist-server 127.0.0.1 9999
  * Talk:   nc 127.0.0.1 9999   (several at once)
  *         node-selectors multiconn-client 127.0.0.1 9999 5

@@ -1,46 +1,38 @@
 /**
  * Helpers shared by the echo servers of seed 002 (echo-server) and seed
  * 004 (the server models: single-process, multi-process, multi-thread,
- * non-blocking, select, epoll): opening the listening socket, and the
- * blocking "serve one client until it hangs up" loop that the
- * single-process server runs itself and the multi-process/multi-thread
- * servers run in a child process or a worker thread.
+ * non-blocking, select, epoll): opening the listening socket, accepting on
+ * a socket the loop said is ready, the blocking "serve one client until it
+ * hangs up" loop that the single-process server runs itself and the
+ * multi-process/multi-thread servers run in a child process or a worker
+ * thread, and the parent loop that hands connections to those.
  */
 
 import {
   DefaultSelector,
-  ECONNABORTED,
   EVENT_READ,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SO_REUSEADDR,
-  Socket,
   SyscallError,
+  createServer,
+  familyOf,
   formatAddress,
   pythonRepr,
+  type Socket,
   type SocketAddress,
 } from '../../lib/index.js';
-import { familyOf, printListening } from './raw-loop.js';
+import { printListening } from './raw-loop.js';
 
 /**
- * Open a listening TCP socket on `host:port` (SO_REUSEADDR, as the seeds
- * do, so a restarted server does not fail on connections in TIME_WAIT),
- * print `listening on (host, port)` with the port the kernel chose, and
- * return it. The socket is closed again if any step fails.
+ * Open a listening TCP socket on `host:port` with the library's
+ * `createServer` (SO_REUSEADDR, as the seeds do, so a restarted server
+ * does not fail on connections in TIME_WAIT), print `listening on (host,
+ * port)` with the port the kernel chose, and return it. The socket is
+ * closed again if bind or listen fails.
  * @throws {SyscallError} EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND (bad host)...
  */
 export function listenTcp(host: string, port: number, backlog: number): Socket {
-  const sock = new Socket(familyOf(host), SOCK_STREAM);
-  try {
-    sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    sock.bind([host, port]);
-    sock.listen(backlog);
-    printListening(sock, host);
-    return sock;
-  } catch (err) {
-    sock.close();
-    throw err;
-  }
+  const sock = createServer([host, port], { family: familyOf([host, port]), backlog });
+  printListening(sock, host);
+  return sock;
 }
 
 /**
@@ -55,7 +47,7 @@ export function acceptReady(sock: Socket): [Socket, SocketAddress] | null {
     try {
       return sock.accept();
     } catch (err) {
-      if (!(err instanceof SyscallError && err.errno === ECONNABORTED)) throw err;
+      if (!(err instanceof SyscallError && err.code === 'ECONNABORTED')) throw err;
     }
   }
 }

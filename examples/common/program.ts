@@ -26,7 +26,7 @@ import {
 } from '../../lib/index.js';
 
 /** Common flags a program may take. */
-export type CommonFlag = 'backend' | 'trace' | 'quiet' | 'backlog';
+export type CommonFlag = 'backend' | 'trace' | 'quiet' | 'backlog' | 'async';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
 
@@ -86,6 +86,7 @@ const COMMON: Record<CommonFlag, OptionSpec & { help: string }> = {
   trace: { type: 'boolean', help: 'print each readiness event as it is dispatched (fd, peer, READ/WRITE)' },
   quiet: { type: 'boolean', help: 'no per-message output (for benchmarks)' },
   backlog: { type: 'string', help: 'listen() backlog (how many connections may wait to be accepted)' },
+  async: { type: 'boolean', help: "wait with selectAsync() in Node's loop instead of a blocking select()" },
 };
 
 const INTERRUPTED = 'caught keyboard interrupt, exiting';

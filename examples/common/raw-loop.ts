@@ -1,15 +1,12 @@
 /**
  * Helpers shared by the programs that drive the `select` module directly
  * (the epoll howto of seed 000 and the select/poll/epoll servers of seed
- * 003): `[host] [port]` arguments, the address family of a host, the
- * "listening on" line, and `--trace` lines that name the raw event bits
+ * 003): `[host] [port]` arguments, the "listening on" line, and `--trace` lines that name the raw event bits
  * (EPOLLIN|EPOLLHUP, POLLIN, READ/WRITE/EXCEPTIONAL) instead of a
  * selector's EVENT_READ/EVENT_WRITE.
  */
 
 import {
-  AF_INET,
-  AF_INET6,
   EPOLLERR,
   EPOLLET,
   EPOLLHUP,
@@ -34,11 +31,6 @@ import type { ProgramContext } from './program.js';
 export function hostAndPort(ctx: ProgramContext, defaultHost: string, defaultPort: number): [string, number] {
   const [host = defaultHost, portText] = ctx.args;
   return [host, portText === undefined ? defaultPort : ctx.port(portText)];
-}
-
-/** AF_INET6 for an IPv6 literal (`::1`), AF_INET otherwise. */
-export function familyOf(host: string): number {
-  return host.includes(':') ? AF_INET6 : AF_INET;
 }
 
 /**

@@ -3,14 +3,11 @@
  * protocol (libclient.py), as a Message.
  */
 
-import type { Socket } from '../socket/socket.js';
-import type { SocketAddress } from '../socket/address.js';
-import type { BaseSelector } from '../../selectors/base-selector.js';
-import { encodeMessage, type JsonStyle } from '../protocol/encode-message.js';
-import { FrameParser, type FrameParserOptions } from '../protocol/frame-parser.js';
+import type { Socket, SocketAddress } from '../socket/index.js';
+import type { BaseSelector } from '../../selectors/index.js';
+import { encodeMessage, FrameParser, type Frame, type FrameParserOptions, type JsonStyle, type MessageSpec } from '../protocol/index.js';
 import { Message, type MessageEvents, type MessageOptions } from './message.js';
 import { truncatedError } from './server-message.js';
-import type { Frame, MessageSpec } from '../protocol/types.js';
 
 /** Events of a {@link ClientMessage}. */
 export type ClientMessageEvents = MessageEvents & {

@@ -5,9 +5,8 @@
  */
 
 import { invalidArgType } from '../errors.js';
-import type { Socket } from '../socket/socket.js';
-import type { SocketAddress } from '../socket/address.js';
-import type { BaseSelector } from '../../selectors/base-selector.js';
+import type { Socket, SocketAddress } from '../socket/index.js';
+import type { BaseSelector } from '../../selectors/index.js';
 import { Message, type MessageEvents, type MessageOptions } from './message.js';
 
 /** Events of an {@link EchoMessage}. */

@@ -7,13 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { invalidArgType, SyscallError } from '../errors.js';
-import { createServer, type Socket } from '../socket/socket.js';
-import type { Address, SocketAddress } from '../socket/address.js';
-import { AF_INET, AF_INET6, AF_UNIX, ECONNABORTED, EPERM, EPROTO } from '../sys/constants.js';
-import type { BaseSelector, RunOptions } from '../../selectors/base-selector.js';
-import { DefaultSelector } from '../../selectors/default-selector.js';
-import { EVENT_READ } from '../../selectors/events.js';
-import type { SelectorKey } from '../../selectors/selector-key.js';
+import { createServer, familyOf, type Address, type Socket, type SocketAddress } from '../socket/index.js';
+import { DefaultSelector, EVENT_READ, type BaseSelector, type RunOptions, type SelectorKey } from '../../selectors/index.js';
 import { monotonicMs } from '../timeout.js';
 import { Message } from './message.js';
 
@@ -27,6 +22,12 @@ export type MessageServerEvents = {
   acceptPaused: (err: SyscallError) => void;
   /** Accepting resumed after a pause. */
   acceptResumed: () => void;
+  /**
+   * A ready event of this server is about to be handled: `key.data` is the
+   * server itself for the listening socket, else the connection's Message.
+   * For tracing (the examples' `--trace`); without a listener it costs nothing.
+   */
+  dispatch: (key: SelectorKey<unknown>, mask: number) => void;
   /** The server was closed. */
   close: () => void;
 };
@@ -55,12 +56,10 @@ export interface MessageServerOptions {
 
 type ServerEmitter = new () => TypedEmitter<MessageServerEvents>;
 
-function familyOf(address: Address): number {
-  if (typeof address === 'string' || address instanceof Uint8Array) return AF_UNIX;
-  return Array.isArray(address) && typeof address[0] === 'string' && address[0].includes(':') ? AF_INET6 : AF_INET;
-}
-
 const DEFAULT_ACCEPT_RETRY_MS = 100;
+// accept(2) ERRORS: a connection that was reset (or refused by a firewall
+// rule) before we took it; skip it, the listening socket is fine.
+const SKIPPED_ACCEPT_ERRORS = new Set(['ECONNABORTED', 'EPROTO', 'EPERM']);
 
 /**
  * Listens on an address and serves connections with Messages.
@@ -138,20 +137,19 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
 
   /**
    * Handle one ready event: accept on the listening socket, or pass the mask
-   * to the connection's Message. Events of other keys are left alone.
+   * to the connection's Message ('dispatch' first). Events of other keys
+   * are left alone.
    * @returns whether the event belonged to this server.
+   * @throws whatever `createMessage` or a 'dispatch' listener throws.
    */
   dispatch(key: SelectorKey<unknown>, mask: number): boolean {
     const data = key.data;
-    if (data === this) {
-      this.acceptAll();
-      return true;
-    }
-    if (data instanceof Message && this.connections.has(data)) {
-      data.processEvents(mask);
-      return true;
-    }
-    return false;
+    const message = data instanceof Message && this.connections.has(data) ? data : null;
+    if (data !== this && message === null) return false;
+    if (this.listenerCount('dispatch') > 0) this.emit('dispatch', key, mask);
+    if (message === null) this.acceptAll();
+    else message.processEvents(mask);
+    return true;
   }
 
   /** The bound handler, for `selector.run(server.handler)`. */
@@ -190,8 +188,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         pair = this.socket.accept();
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
-        // A connection reset before we took it: skip it (accept(2) ERRORS).
-        if (err.errno === ECONNABORTED || err.errno === EPROTO || err.errno === EPERM) continue;
+        if (SKIPPED_ACCEPT_ERRORS.has(err.code)) continue;
         // EMFILE/ENFILE/ENOBUFS/ENOMEM and anything unexpected: pause rather
         // than spin on a listening socket that stays readable.
         this.#pauseAccepting(err);

@@ -8,11 +8,8 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
-import { SOL_SOCKET, SO_ERROR } from '../sys/constants.js';
-import type { Socket } from '../socket/socket.js';
-import type { SocketAddress } from '../socket/address.js';
-import type { BaseSelector } from '../../selectors/base-selector.js';
-import { EVENT_READ, EVENT_WRITE } from '../../selectors/events.js';
+import { SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
+import { EVENT_READ, EVENT_WRITE, type BaseSelector } from '../../selectors/index.js';
 
 /** Events every Message emits. */
 export type MessageEvents = {

@@ -4,14 +4,12 @@
  */
 
 import { invalidArgType, ProtocolError } from '../errors.js';
-import type { Socket } from '../socket/socket.js';
-import type { SocketAddress } from '../socket/address.js';
-import type { BaseSelector } from '../../selectors/base-selector.js';
-import { createResponse } from '../protocol/app-logic.js';
-import { encodeMessage, type JsonStyle } from '../protocol/encode-message.js';
-import { FrameParser, type FrameParserOptions } from '../protocol/frame-parser.js';
+import type { Socket, SocketAddress } from '../socket/index.js';
+import type { BaseSelector } from '../../selectors/index.js';
+import {
+  createResponse, encodeMessage, FrameParser, type Frame, type FrameParserOptions, type JsonStyle, type MessageSpec,
+} from '../protocol/index.js';
 import { Message, type MessageEvents, type MessageOptions } from './message.js';
-import type { Frame, MessageSpec } from '../protocol/types.js';
 
 /** Events of a {@link ServerMessage}. */
 export type ServerMessageEvents = MessageEvents & {

@@ -366,3 +366,15 @@ function reprValue(v: unknown): string {
 export function formatAddress(addr: SocketAddress | Address | null | undefined): string {
   return reprValue(addr);
 }
+
+/**
+ * The address family an address is written for (the `family` of
+ * `new Socket(family, ...)` and of `createServer()`): AF_UNIX for a path
+ * (string or bytes), AF_INET6 for `[host, port]` whose host is an IPv6
+ * literal (it has a `:`), AF_INET for any other `[host, port]` (host names
+ * included).
+ */
+export function familyOf(address: Address): number {
+  if (typeof address === 'string' || address instanceof Uint8Array) return AF_UNIX;
+  return typeof address[0] === 'string' && address[0].includes(':') ? AF_INET6 : AF_INET;
+}

@@ -15,7 +15,7 @@ export {
   setdefaulttimeout,
 } from './socket.js';
 export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
-export { getaddrinfo, formatAddress } from './address.js';
+export { getaddrinfo, formatAddress, familyOf } from './address.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
 export { SocketTimeoutError, SyscallError } from '../errors.js';
 export * from './constants.js';

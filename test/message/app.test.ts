@@ -1,10 +1,8 @@
 // ServerMessage + ClientMessage over loopback: the Real Python app
 // protocol, one request per connection (Python's behaviour) and keep-alive.
 import t, { type Test } from 'tap';
-import { ServerMessage } from '../../lib/message/server-message.js';
-import { ClientMessage } from '../../lib/message/client-message.js';
-import { createRequest } from '../../lib/protocol/app-logic.js';
-import type { Frame } from '../../lib/protocol/types.js';
+import { ServerMessage, ClientMessage } from '../../lib/message/index.js';
+import { createRequest, type Frame } from '../../lib/protocol/index.js';
 import { clientSelector, connecting, drive, startServer } from './helpers.js';
 
 function appServer(t: Test, keepAlive = false) {

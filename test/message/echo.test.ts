@@ -1,10 +1,9 @@
 // EchoMessage (multiconn server and client) over loopback, write interest
 // only while output is queued, and the high-water mark.
 import t from 'tap';
-import { EchoMessage } from '../../lib/message/echo-message.js';
-import { Socket } from '../../lib/socket/socket.js';
-import { EVENT_READ, EVENT_WRITE } from '../../selectors/events.js';
-import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/sys/constants.js';
+import { EchoMessage } from '../../lib/message/index.js';
+import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/socket/index.js';
+import { EVENT_READ, EVENT_WRITE, SelectorKey } from '../../selectors/index.js';
 import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
 
 t.test('multiconn: 20 echo clients, two messages each, all echoed', async (t) => {
@@ -30,6 +29,26 @@ t.test('multiconn: 20 echo clients, two messages each, all echoed', async (t) =>
   t.ok(clients.every((c) => c.bytesReceived === c.expectedBytes && c.bytesSent === c.expectedBytes));
   await until(() => server.connections.size === 0);
   t.equal(server.accepted, 20);
+});
+
+t.test("MessageServer 'dispatch': each ready event of the server, listening socket first", async (t) => {
+  const { server, port } = startServer(t, { createMessage: (sel, sock, addr) => new EchoMessage(sel, sock, addr) });
+  const seen: Array<[owner: string, mask: number]> = [];
+  server.on('dispatch', (key, mask) => {
+    seen.push([key.data === server ? 'server' : key.data instanceof EchoMessage && server.connections.has(key.data) ? 'connection' : 'other', mask]);
+  });
+  const sel = clientSelector(t);
+  const client = new EchoMessage(sel, connecting(port), ['127.0.0.1', port], { messages: ['hi'] });
+  await drive(sel, [client]);
+  await until(() => server.connections.size === 0);
+  t.same(seen[0], ['server', EVENT_READ], 'the accept');
+  // The echo was read right after accept(); the client's close comes as an event.
+  t.ok(seen.some(([owner, mask]) => owner === 'connection' && (mask & EVENT_READ) !== 0), "the connection's EOF");
+  t.notOk(seen.some(([owner]) => owner === 'other'));
+  const count = seen.length;
+  const foreign = new SelectorKey<unknown>(99, 99, EVENT_READ, 'not the server');
+  t.equal(server.dispatch(foreign, EVENT_READ), false, 'a key of someone else');
+  t.equal(seen.length, count, 'no event for it');
 });
 
 t.test('write interest only while output is queued; reading pauses above the high-water mark', async (t) => {

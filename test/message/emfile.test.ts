@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { Socket } from '../../lib/socket/socket.js';
-import { AF_INET, SOCK_STREAM } from '../../lib/sys/constants.js';
+import { Socket, AF_INET, SOCK_STREAM } from '../../lib/socket/index.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/emfile-server.ts', import.meta.url));
 

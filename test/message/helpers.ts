@@ -1,12 +1,9 @@
 // Shared by the Message suites: a server running in Node's loop, clients
 // driven by their own selector, raw sockets for misbehaving peers.
 import type { Test } from 'tap';
-import { Socket } from '../../lib/socket/socket.js';
-import { AF_INET, SOCK_STREAM } from '../../lib/sys/constants.js';
-import { DefaultSelector } from '../../selectors/default-selector.js';
-import type { BaseSelector } from '../../selectors/base-selector.js';
-import { Message } from '../../lib/message/message.js';
-import { MessageServer, type MessageServerOptions } from '../../lib/message/message-server.js';
+import { Socket, AF_INET, SOCK_STREAM } from '../../lib/socket/index.js';
+import { DefaultSelector, type BaseSelector } from '../../selectors/index.js';
+import { Message, MessageServer, type MessageServerOptions } from '../../lib/message/index.js';
 
 /** A MessageServer on 127.0.0.1:<ephemeral>, running until teardown. */
 export function startServer(t: Test, options: MessageServerOptions): { server: MessageServer; port: number; done: Promise<void> } {

@@ -4,13 +4,9 @@
 import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ServerMessage } from '../../lib/message/server-message.js';
-import { ClientMessage } from '../../lib/message/client-message.js';
-import { EchoMessage } from '../../lib/message/echo-message.js';
-import { createRequest } from '../../lib/protocol/app-logic.js';
-import type { Frame } from '../../lib/protocol/types.js';
-import { Socket } from '../../lib/socket/socket.js';
-import { AF_INET, SOCK_STREAM } from '../../lib/sys/constants.js';
+import { ServerMessage, ClientMessage, EchoMessage } from '../../lib/message/index.js';
+import { createRequest, type Frame } from '../../lib/protocol/index.js';
+import { Socket, AF_INET, SOCK_STREAM } from '../../lib/socket/index.js';
 import { clientSelector, connecting, drive, startServer } from './helpers.js';
 
 const PY = (name: string): string => fileURLToPath(new URL(`../fixtures/python/${name}`, import.meta.url));

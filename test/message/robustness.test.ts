@@ -1,13 +1,10 @@
 // A server keeps serving good clients while others send garbage, stall
 // mid-frame, reset the connection, or make a listener throw.
 import t, { type Test } from 'tap';
-import { ServerMessage } from '../../lib/message/server-message.js';
-import { ClientMessage } from '../../lib/message/client-message.js';
-import { createRequest } from '../../lib/protocol/app-logic.js';
+import { ServerMessage, ClientMessage, type Message } from '../../lib/message/index.js';
+import { createRequest } from '../../lib/protocol/index.js';
 import { ProtocolError } from '../../lib/errors.js';
-import { Socket } from '../../lib/socket/socket.js';
-import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER } from '../../lib/sys/constants.js';
-import type { Message } from '../../lib/message/message.js';
+import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER } from '../../lib/socket/index.js';
 import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
 
 function rawClient(t: Test, port: number): Socket {
@@ -178,7 +175,7 @@ t.test('respond() from a timer after the client left fails the Message instead o
     },
   });
   const c = rawClient(t, port);
-  const frame = (await import('../../lib/protocol/encode-message.js')).encodeMessage(createRequest('search', 'ring'));
+  const frame = (await import('../../lib/protocol/index.js')).encodeMessage(createRequest('search', 'ring'));
   c.sendall(frame);
   const linger = Buffer.alloc(8);
   linger.writeInt32LE(1, 0);
@@ -199,8 +196,8 @@ t.test('keep-alive: a client that half-closes still gets answers given later', a
     }),
   });
   const c = rawClient(t, port);
-  const { encodeMessage } = await import('../../lib/protocol/encode-message.js');
-  const { FrameParser } = await import('../../lib/protocol/frame-parser.js');
+  const { encodeMessage } = await import('../../lib/protocol/index.js');
+  const { FrameParser } = await import('../../lib/protocol/index.js');
   c.sendall(Buffer.concat([encodeMessage(createRequest('search', 'a')), encodeMessage(createRequest('search', 'b'))]));
   c.shutdown(1);
   // The server runs in this process: read without blocking the thread.
@@ -221,11 +218,16 @@ t.test('keep-alive: a client that half-closes still gets answers given later', a
 });
 
 t.test('MessageServer picks the family from the address: IPv6 and AF_UNIX', async (t) => {
-  const { MessageServer } = await import('../../lib/message/message-server.js');
+  const { MessageServer } = await import('../../lib/message/index.js');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { AF_INET6, AF_UNIX } = await import('../../lib/sys/constants.js');
+  const { AF_INET, AF_INET6, AF_UNIX, familyOf } = await import('../../lib/socket/index.js');
+  t.equal(familyOf(['127.0.0.1', 0]), AF_INET);
+  t.equal(familyOf(['localhost', 0]), AF_INET, 'a host name: AF_INET');
+  t.equal(familyOf(['::1', 0, 0, 0]), AF_INET6);
+  t.equal(familyOf('/tmp/app.sock'), AF_UNIX);
+  t.equal(familyOf(Buffer.from('\0abstract')), AF_UNIX);
   const dir = mkdtempSync(join(tmpdir(), 'ns-ms-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'app.sock');

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 // The codec must load without libc: every module of lib/protocol/ imports
@@ -26,4 +27,46 @@ t.test('the codec modules import nothing that needs libc', async (t) => {
     }
   }
   t.equal(seen.size, CODEC.length + 1, 'the codec modules and lib/errors.ts');
+});
+
+// The same at run time: a child process in which koffi cannot load (both
+// through import and through require(), which lib/sys uses) and no module
+// of this repository outside the codec resolves, loads lib/protocol and
+// encodes and parses a frame.
+t.test('the codec loads and works in a process where koffi and the I/O layers cannot load', async (t) => {
+  const root = new URL('../../', import.meta.url).href;
+  const script = `
+    import Module, { createRequire, register } from 'node:module';
+    const root = ${JSON.stringify(root)};
+    register(${JSON.stringify(new URL('./deny-outside-codec.mjs', import.meta.url).href)}, { data: { root } });
+    const load = Module._load;
+    Module._load = function (request, ...rest) {
+      if (request === 'koffi' || request.startsWith('koffi/')) throw new Error('denied: require(koffi)');
+      return load.call(this, request, ...rest);
+    };
+    const require = createRequire(new URL('package.json', root));
+    const codec = await import(new URL('lib/protocol/index.ts', root).href);
+    const frame = codec.encodeMessage(codec.createRequest('search', 'morpheus'));
+    const frames = [];
+    new codec.FrameParser().push(frame, (f) => frames.push({ kind: f.kind, content: f.content }));
+    const denied = async (load) => {
+      try { await load(); return null; } catch (err) { return err.message; }
+    };
+    console.log(JSON.stringify({
+      bytes: frame.length,
+      frames,
+      koffiLoaded: Object.keys(require.cache).some((file) => /[\\\\/]koffi[\\\\/]/.test(file)),
+      socketLayer: await denied(() => import(new URL('lib/socket/index.ts', root).href)),
+      requireKoffi: await denied(() => require('koffi')),
+    }));
+  `;
+  // The test runner's own loaders (TypeScript) come along in execArgv.
+  const child = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(child.status, 0, `the child exits 0${child.stderr === '' ? '' : `: ${child.stderr}`}`);
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  t.equal(result.bytes, 2 + 103 + 41, 'search morpheus: the bytes app-client.py sends');
+  t.same(result.frames, [{ kind: 'json', content: { action: 'search', value: 'morpheus' } }], 'parsed back');
+  t.equal(result.koffiLoaded, false, 'koffi never loaded');
+  t.match(result.socketLayer, /^denied: lib\/socket\/index\.ts/, 'the hook is live: the socket layer cannot load');
+  t.equal(result.requireKoffi, 'denied: require(koffi)', 'require(koffi) throws');
 });
