@@ -60,9 +60,7 @@ export class ClientMessage extends Message<ClientMessageEvents> {
   }
 
   /** Requests sent and not answered yet. */
-  get outstanding(): number {
-    return this.#outstanding;
-  }
+  get outstanding(): number { return this.#outstanding; }
 
   /**
    * Send another request on this connection (keep-alive use).

@@ -60,9 +60,7 @@ export class EchoMessage extends Message<EchoMessageEvents> {
   }
 
   /** Client side: total bytes the messages add up to. */
-  get expectedBytes(): number {
-    return this.#total;
-  }
+  get expectedBytes(): number { return this.#total; }
 
   protected override onWritable(): void {
     const messages = this.#messages;

@@ -121,14 +121,10 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   }
 
   /** Connections accepted so far. */
-  get accepted(): number {
-    return this.#accepted;
-  }
+  get accepted(): number { return this.#accepted; }
 
   /** Whether close() ran. */
-  get closed(): boolean {
-    return this.#closed;
-  }
+  get closed(): boolean { return this.#closed; }
 
   /** Whether accepting is paused (after EMFILE & co). */
   get acceptPaused(): boolean {

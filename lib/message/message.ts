@@ -114,19 +114,13 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   }
 
   /** Whether close() ran. */
-  get closed(): boolean {
-    return this.#closed;
-  }
+  get closed(): boolean { return this.#closed; }
 
   /** Bytes queued and not yet accepted by the kernel. */
-  get pendingBytes(): number {
-    return this.#outBytes;
-  }
+  get pendingBytes(): number { return this.#outBytes; }
 
   /** Whether reading is paused because too much output is queued. */
-  get readPaused(): boolean {
-    return this.#readPaused;
-  }
+  get readPaused(): boolean { return this.#readPaused; }
 
   /**
    * Handle a readiness mask from the selector (Python's `process_events`).

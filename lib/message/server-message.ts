@@ -73,19 +73,13 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   }
 
   /** Requests received so far. */
-  get requests(): number {
-    return this.#requests;
-  }
+  get requests(): number { return this.#requests; }
 
   /** Responses sent (or queued) so far. */
-  get responses(): number {
-    return this.#responses;
-  }
+  get responses(): number { return this.#responses; }
 
   /** Whether this connection serves many requests. */
-  get keepAlive(): boolean {
-    return this.#keepAlive;
-  }
+  get keepAlive(): boolean { return this.#keepAlive; }
 
   /**
    * Send a response (for a responder that answered "later"). Responses go
