@@ -18,7 +18,7 @@ import {
 } from '../sys/constants.js';
 import { SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall } from '../sys/call.js';
+import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall, type DataCall } from '../sys/call.js';
 import {
   SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
 } from '../errors.js';
@@ -49,6 +49,22 @@ const ADDR = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
 const ADDRLEN = new Uint32Array(1);
 const INT = Buffer.alloc(4);
 const INTLEN = new Uint32Array(1);
+
+// The socket calls, as sockCall() makes them (no captured variables: the
+// hot path allocates no closure). ADDR/ADDRLEN receive or hold the address.
+const RECV: DataCall = (sys, fd, buf, len, flags) => sys.recv(fd, buf, len, flags);
+const SEND: DataCall = (sys, fd, buf, len, flags) => sys.send(fd, buf, len, flags);
+const RECVFROM: DataCall = (sys, fd, buf, len, flags) => {
+  ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+  return sys.recvfrom(fd, buf, len, flags, ADDR, ADDRLEN);
+};
+// `len` here is the length of the destination address in ADDR.
+const SENDTO: DataCall = (sys, fd, buf, addrlen, flags) => sys.sendto(fd, buf, buf.byteLength, flags, ADDR, addrlen);
+const ACCEPT: DataCall = (sys, fd) => {
+  ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+  return sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
+};
+const NO_BYTES = new Uint8Array(0);
 
 const SCRATCH_MAX = 64 * 1024;
 let scratch = Buffer.allocUnsafeSlow(16 * 1024);
@@ -320,10 +336,7 @@ export class Socket {
     const fd = this.#fd;
     if (fd < 0) throw closedError('accept');
     const sys = this.#sys;
-    const nfd = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'accept', () => {
-      ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-      return sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
-    });
+    const nfd = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'accept', ACCEPT, NO_BYTES, 0, 0);
     if (nfd === WOULD_BLOCK) return null;
     const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
     return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
@@ -395,7 +408,7 @@ export class Socket {
     if (bufsize === 0) return Buffer.alloc(0);
     const sys = this.#sys;
     const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recv', () => sys.recv(fd, buf, bufsize, flags));
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recv', RECV, buf, bufsize, flags);
     if (r === WOULD_BLOCK) return null;
     // MSG_TRUNC makes datagram sockets report the full length.
     return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
@@ -418,7 +431,7 @@ export class Socket {
     checkFlags(flags);
     if (n === 0) return 0;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recvInto', () => sys.recv(fd, buf, n, flags));
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recvInto', RECV, buf, n, flags);
     if (r === WOULD_BLOCK) return null;
     return r > n ? n : r;
   }
@@ -434,10 +447,7 @@ export class Socket {
   #recvfrom(buf: Uint8Array, n: number, flags: number, syscall: string): number {
     const fd = this.#fd;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, syscall, () => {
-      ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-      return sys.recvfrom(fd, buf, n, flags, ADDR, ADDRLEN);
-    });
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, syscall, RECVFROM, buf, n, flags);
     return r > n ? n : r;
   }
 
@@ -494,7 +504,7 @@ export class Socket {
     const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
     const f = checkFlags(flags) | MSG_NOSIGNAL;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'send', () => sys.send(fd, buf, buf.byteLength, f));
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'send', SEND, buf, buf.byteLength, f);
     return r === WOULD_BLOCK ? null : r;
   }
 
@@ -518,11 +528,10 @@ export class Socket {
     // In timeout mode one deadline bounds the whole call.
     const deadline = timeoutMs > 0 ? monotonicMs() + timeoutMs : -1;
     let off = 0;
-    const sendRest = (): number => sys.send(fd, off === 0 ? buf : buf.subarray(off), len - off, f);
     while (off < len) {
       let r: number;
       try {
-        r = sockCall(sys, fd, timeoutMs, POLLOUT, 'sendall', sendRest, undefined, deadline);
+        r = sockCall(sys, fd, timeoutMs, POLLOUT, 'sendall', SEND, off === 0 ? buf : buf.subarray(off), len - off, f, undefined, deadline);
       } catch (err) {
         if (err instanceof SyscallError) (err as SendallError).bytesSent = off;
         throw err;
@@ -562,8 +571,7 @@ export class Socket {
     const sys = this.#sys;
     const len = encodeAddress(this.#family, address, ADDR, sys);
     const f = flags | MSG_NOSIGNAL;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'sendto', () => sys.sendto(fd, buf, buf.byteLength, f, ADDR, len),
-      () => sockaddrTarget(ADDR, len));
+    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'sendto', SENDTO, buf, len, f, () => sockaddrTarget(ADDR, len));
     return r === WOULD_BLOCK ? null : r;
   }
 

@@ -61,43 +61,62 @@ export function waitReady(sys: Libc, fd: number, events: number, deadline: numbe
 }
 
 /**
+ * A socket data call for {@link sockCall}: the libc call with the fd and
+ * the buffer, length and flags it is given, returning the call's result.
+ * Written without captured variables (module-level constants), so that the
+ * hot path allocates nothing per call.
+ */
+export type DataCall = (sys: Libc, fd: number, buf: Uint8Array, len: number, flags: number) => number;
+
+/**
  * Make a socket call the way CPython's `sock_call_ex` does, in the mode
  * that `timeoutMs` gives: negative blocks; 0 never waits (would-block →
  * {@link WOULD_BLOCK}); positive is timeout mode: wait with poll() for
  * `waitFor` (POLLIN/POLLOUT) before each try, until `deadline` (default:
  * now + timeoutMs), then throw. EINTR is retried; a keyboard interrupt
- * throws. `call` makes the libc call and returns its result.
+ * throws. `call(sys, fd, buf, len, flags)` makes the libc call.
  * @returns the call's result (>= 0), or WOULD_BLOCK.
  * @throws {SyscallError} the call's errno, with `syscall` and the target.
  * @throws {SocketTimeoutError} `ETIMEDOUT` when timeout mode ran out of time.
  */
 export function sockCall(
   sys: Libc, fd: number, timeoutMs: number, waitFor: number, syscall: string,
-  call: () => number, target?: TargetOf, deadline = -1,
+  call: DataCall, buf: Uint8Array, len: number, flags: number, target?: TargetOf, deadline = -1,
 ): number {
-  if (timeoutMs > 0) return timedCall(sys, fd, waitFor, syscall, call, target, deadline >= 0 ? deadline : monotonicMs() + timeoutMs);
+  if (timeoutMs > 0) {
+    return timedCall(sys, fd, waitFor, syscall, call, buf, len, flags, target, deadline >= 0 ? deadline : monotonicMs() + timeoutMs);
+  }
   if (timeoutMs < 0 && interruptsArmed) checkInterrupts(syscall);
-  const r = call();
-  return r >= 0 ? r : retryCall(sys, timeoutMs, syscall, call, target);
+  const r = call(sys, fd, buf, len, flags);
+  if (r >= 0) return r;
+  const errno = sys.errno();
+  if (errno === EAGAIN && timeoutMs === 0) return WOULD_BLOCK;
+  return retryCall(sys, fd, timeoutMs, syscall, call, buf, len, flags, target, errno);
 }
 
 /** The errno path of {@link sockCall} in blocking and non-blocking modes. */
-function retryCall(sys: Libc, timeoutMs: number, syscall: string, call: () => number, target: TargetOf): number {
+function retryCall(
+  sys: Libc, fd: number, timeoutMs: number, syscall: string,
+  call: DataCall, buf: Uint8Array, len: number, flags: number, target: TargetOf, errno: number,
+): number {
   for (;;) {
-    const errno = sys.errno();
     if (errno === EAGAIN && timeoutMs === 0) return WOULD_BLOCK;
     if (errno !== EINTR) throw fail(sys, syscall, target, errno);
     interrupted(syscall);
-    const r = call();
+    const r = call(sys, fd, buf, len, flags);
     if (r >= 0) return r;
+    errno = sys.errno();
   }
 }
 
 /** Timeout mode of {@link sockCall}. */
-function timedCall(sys: Libc, fd: number, waitFor: number, syscall: string, call: () => number, target: TargetOf, deadline: number): number {
+function timedCall(
+  sys: Libc, fd: number, waitFor: number, syscall: string,
+  call: DataCall, buf: Uint8Array, len: number, flags: number, target: TargetOf, deadline: number,
+): number {
   for (;;) {
     waitReady(sys, fd, waitFor, deadline, syscall);
-    const r = call();
+    const r = call(sys, fd, buf, len, flags);
     if (r >= 0) return r;
     const errno = sys.errno();
     // EAGAIN: the readiness was spurious (another reader won); wait again.
