@@ -16,7 +16,7 @@
 // time, and must exit 0 within the time limit (DOC_SNIPPET_TIMEOUT_MS,
 // default 30 s).
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { runNode } from '../helpers/run-node.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -26,6 +26,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'test', 'docs', '.snippets');
 const TIMEOUT_MS = Number(process.env.DOC_SNIPPET_TIMEOUT_MS ?? 30_000);
 const TSC_TIMEOUT_MS = 120_000;
+// tsc checks the types once for all snippets; the children only transpile.
+// (Snippets are not a coverage source either: they load dist/, not lib/.)
+const CHILD_ENV = { TS_NODE_TRANSPILE_ONLY: '1' };
 // A child with the TypeScript loader takes a few seconds of CPU to start.
 const CONCURRENCY = Math.max(1, Math.min(3, availableParallelism()));
 
@@ -104,45 +107,6 @@ function staleBuild(): string[] {
   return stale;
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  ms: number;
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  // Snippets are not a coverage source (they load dist/, not lib/).
-  delete env.NODE_V8_COVERAGE;
-  env._TAPJS_PROCESSINFO_COVERAGE_ = '0';
-  // tsc checks the types once for all snippets; the children only transpile.
-  env.TS_NODE_TRANSPILE_ONLY = '1';
-  return env;
-}
-
-function runNode(args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, ms: Math.round(performance.now() - start) });
-    });
-  });
-}
-
 /** Run `tasks` at most `n` at a time; the promises resolve in any order. */
 function limited<T>(n: number, tasks: Array<() => Promise<T>>): Array<Promise<T>> {
   let next = 0;
@@ -205,11 +169,11 @@ if (!existsSync(distIndex)) {
     JSON.stringify({ extends: '../../../tsconfig.json', compilerOptions: { noEmit: true }, include: ['*.ts'] }, null, 2),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const typecheck = runnable.length > 0 ? runNode([tsc, '-p', join(OUT, 'tsconfig.json')], TSC_TIMEOUT_MS) : null;
+  const typecheck = runnable.length > 0 ? runNode([tsc, '-p', join(OUT, 'tsconfig.json')], { cwd: ROOT, timeoutMs: TSC_TIMEOUT_MS, env: CHILD_ENV }) : null;
 
   const results = limited(
     CONCURRENCY,
-    runnable.map((b) => () => runNode([...process.execArgv, b.file], TIMEOUT_MS)),
+    runnable.map((b) => () => runNode([...process.execArgv, b.file], { cwd: ROOT, timeoutMs: TIMEOUT_MS, env: CHILD_ENV })),
   );
 
   t.test('snippets type-check (tsc --noEmit)', { skip: typecheck === null ? 'no runnable snippets' : false }, async (t) => {

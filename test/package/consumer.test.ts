@@ -8,7 +8,7 @@
 // built .d.ts or .js that imports an undeclared package fails here. Needs
 // dist/ (`npm test` builds it in pretest).
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { runNode } from '../helpers/run-node.js';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,34 +130,6 @@ const RESOLUTIONS: Array<{ name: string; module: string; moduleResolution: strin
   { name: 'bundler', module: 'esnext', moduleResolution: 'bundler' },
 ];
 
-interface RunResult {
-  code: number | null;
-  out: string;
-  timedOut: boolean;
-}
-
-function runNode(args: string[], cwd: string): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.NODE_V8_COVERAGE;
-    delete env.NODE_OPTIONS;
-    env._TAPJS_PROCESSINFO_COVERAGE_ = '0';
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, timedOut });
-    });
-  });
-}
-
 function link(dir: string, name: string): void {
   const target = join(ROOT, 'node_modules', name);
   const path = join(dir, 'node_modules', name);
@@ -212,16 +184,16 @@ if (!existsSync(join(ROOT, 'dist', 'lib', 'index.js'))) {
         noEmit: true,
       };
       writeFileSync(join(dir, tsconfig), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }, null, 2));
-      const res = await runNode([TSC, '-p', tsconfig], dir);
+      const res = await runNode([TSC, '-p', tsconfig], { cwd: dir, timeoutMs: TIMEOUT_MS });
       t.notOk(res.timedOut, `tsc within ${TIMEOUT_MS / 1000} s`);
-      t.equal(res.code, 0, res.out || `tsc exit ${res.code}`);
+      t.equal(res.code, 0, res.stdout + res.stderr || `tsc exit ${res.code}`);
     });
   }
 
   t.test('a plain .mjs imports the root and every subpath', async (t) => {
-    const res = await runNode(['consumer.mjs'], dir);
+    const res = await runNode(['consumer.mjs'], { cwd: dir, timeoutMs: TIMEOUT_MS });
     t.notOk(res.timedOut, `node within ${TIMEOUT_MS / 1000} s`);
-    t.equal(res.code, 0, res.out);
-    t.equal(res.out.trim(), 'ok');
+    t.equal(res.code, 0, res.stdout + res.stderr);
+    t.equal(res.stdout.trim(), 'ok');
   });
 }
