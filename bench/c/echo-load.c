@@ -19,8 +19,12 @@
  * dropped connection is not reopened ("alive" says how many were left).
  * Exit status 0 when it measured, 1 when it could not connect at all.
  *
+ * With --pipeline K each connection keeps K messages in flight: it sends K
+ * messages back to back and waits for all K echoes before the next batch
+ * (a round trip then counts K messages).
+ *
  * usage: echo-load --port P [--host 127.0.0.1] [--conns 100] [--size 64]
- *                  [--seconds 5] [--warmup 1]
+ *                  [--pipeline 1] [--seconds 5] [--warmup 1]
  * Compiled at bench time by bench/net.ts (cc -O2); no binary is committed.
  */
 #define _GNU_SOURCE
@@ -49,7 +53,8 @@ struct conn {
   int idle; /* draining: nothing in flight any more */
 };
 
-static size_t msg_size = 64;
+static size_t msg_size = 64;  /* bytes in flight per connection: size x pipeline */
+static long pipeline = 1;     /* messages per batch */
 
 static double now(void) {
   struct timespec ts;
@@ -76,7 +81,7 @@ static void fill_message(struct conn *c) {
 }
 
 static void usage(const char *argv0) {
-  fprintf(stderr, "usage: %s --port P [--host H] [--conns N] [--size M] [--seconds D] [--warmup W]\n", argv0);
+  fprintf(stderr, "usage: %s --port P [--host H] [--conns N] [--size M] [--pipeline K] [--seconds D] [--warmup W]\n", argv0);
   exit(2);
 }
 
@@ -93,9 +98,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--size")) msg_size = (size_t)atol(v);
     else if (!strcmp(k, "--seconds")) seconds = atof(v);
     else if (!strcmp(k, "--warmup")) warmup = atof(v);
+    else if (!strcmp(k, "--pipeline")) pipeline = atol(v);
     else usage(argv[0]);
   }
-  if (port <= 0 || nconns <= 0 || msg_size == 0 || seconds <= 0 || warmup < 0) usage(argv[0]);
+  if (port <= 0 || nconns <= 0 || msg_size == 0 || seconds <= 0 || warmup < 0 || pipeline <= 0) usage(argv[0]);
+  size_t one_size = msg_size;
+  msg_size *= (size_t)pipeline;
 
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
   if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
@@ -164,8 +172,8 @@ int main(int argc, char **argv) {
       cpu = cpu_seconds() - cpu0;
       double elapsed = end - start;
       printf("{\"msgs\": %ld, \"seconds\": %.6f, \"msgs_per_s\": %.1f, \"errors\": %ld, \"conns\": %d, \"size\": %zu, "
-             "\"alive\": %d, \"client_cpu_s\": %.4f}\n",
-             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, msg_size, alive, cpu);
+             "\"pipeline\": %ld, \"alive\": %d, \"client_cpu_s\": %.4f}\n",
+             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, one_size, pipeline, alive, cpu);
       fflush(stdout);
       phase = DRAINING;
       drain_errors = errors;
@@ -218,7 +226,7 @@ int main(int argc, char **argv) {
               busy--;
               continue;
             }
-            msgs++;
+            msgs += pipeline;
             c->seq++;
             fill_message(c);
             ssize_t w = send(c->fd, c->out, msg_size, MSG_NOSIGNAL);
