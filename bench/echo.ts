@@ -6,14 +6,21 @@
  * The project's target: a TypeScript echo server reaches >= 0.85x of it.
  *
  * Peers by default: the C server (reference), the bare koffi epoll loop
- * (bench/koffi-echo-server.ts, the 1.0x baseline of JS + FFI), and Python's
- * multiconn-server.py. Add servers with --ts (repeatable):
+ * (bench/koffi-echo-server.ts, the 1.0x baseline of JS + FFI), the
+ * selectors-level loop (bench/selectors-echo-server.ts: EpollSelector +
+ * Socket, no Message), multiconn-server (EchoMessage), Python's
+ * multiconn-server.py and Node's `net` (bench/node-echo-server.ts). With
+ * --pipeline K each connection keeps K messages in flight; with --connect
+ * each client connects, echoes one byte and closes, over and over
+ * (bench/c/connect-load.c; msgs/s is then cycles/s). Add servers with --ts
+ * (repeatable):
  *
  *   node dist/bench/echo.js --ts "multiconn: node dist/examples/multiconn-server.js --quiet {host} {port}"
  *
  * Flags: --seconds S (measured, default 5) --warmup S (1) --rounds R (3)
- * --conns N (100) --size M (64) --ts "[label: ]command" (repeatable)
- * --no-koffi --no-python --pin (server on CPU 0, load generator on CPU 1;
+ * --conns N (100) --size M (64) --pipeline K (1) --connect
+ * --ts "[label: ]command" (repeatable)
+ * --no-koffi --no-selectors --no-python --no-node --pin (server on CPU 0, load generator on CPU 1;
  * off by default: it made results worse on the shared 2-CPU VMs)
  * --quiet-wait S (before each measurement wait up to S s, default 5, for
  * other processes to use < 25% of a core) --json FILE (every round)
@@ -30,7 +37,8 @@ import {
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]
-       [--ts "[label: ]command with {host} {port}"]... [--no-examples] [--no-koffi] [--no-python]
+       [--pipeline 1] [--connect] [--ts "[label: ]command with {host} {port}"]...
+       [--no-examples] [--no-koffi] [--no-selectors] [--no-python] [--no-node]
        [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
 See bench/README.md.`;
 
@@ -46,10 +54,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       ...COMMON_OPTIONS,
       conns: { type: 'string', default: '100' },
       size: { type: 'string', default: '64' },
+      pipeline: { type: 'string', default: '1' },
+      connect: { type: 'boolean', default: false },
       ts: { type: 'string', multiple: true, default: [] },
       'no-examples': { type: 'boolean', default: false },
       'no-koffi': { type: 'boolean', default: false },
+      'no-selectors': { type: 'boolean', default: false },
       'no-python': { type: 'boolean', default: false },
+      'no-node': { type: 'boolean', default: false },
     },
   });
   const seconds = Number(values.seconds);
@@ -57,25 +69,26 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
 
   const server = buildC('epoll-echo-server');
-  const loadGen = buildC('echo-load');
+  const loadGen = buildC(values.connect ? 'connect-load' : 'echo-load');
+  const node = (script: string, ...extra: string[]) => (host: string, port: number) => ({
+    cmd: process.execPath, args: [`${REPO_ROOT}/dist/bench/${script}`, ...extra, host, String(port)],
+  });
   const peers: ServerLaunch[] = [
     { name: 'C epoll (reference)', command: (host, port) => ({ cmd: server, args: [host, String(port)] }) },
   ];
-  if (!values['no-koffi']) {
-    peers.push({
-      name: 'bare koffi epoll loop',
-      command: (host, port) => ({ cmd: process.execPath, args: [`${REPO_ROOT}/dist/bench/koffi-echo-server.js`, host, String(port)] }),
-    });
-  }
+  if (!values['no-koffi']) peers.push({ name: 'bare koffi epoll loop', command: node('koffi-echo-server.js') });
+  if (!values['no-selectors']) peers.push({ name: 'selectors loop (EpollSelector + Socket)', command: node('selectors-echo-server.js', '--backend', 'epoll') });
   // The library's own echo server (EchoMessage on a selector loop) unless --no-examples.
   const ts = values['no-examples'] ? values.ts : ['multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}', ...values.ts];
   ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));
   if (!values['no-python']) peers.push(pythonEchoServer());
+  if (!values['no-node']) peers.push({ name: "Node's net", command: node('node-echo-server.js') });
   if (values['server-output']) for (const p of peers) p.stdout = 'inherit';
 
   const load = (host: string, port: number) => ({
     cmd: loadGen,
-    args: ['--host', host, '--port', String(port), '--conns', values.conns, '--size', values.size, '--seconds', values.seconds, '--warmup', values.warmup],
+    args: ['--host', host, '--port', String(port), '--conns', values.conns, '--size', values.size, '--pipeline', values.pipeline,
+      '--seconds', values.seconds, '--warmup', values.warmup],
   });
   const results = await interleave(peers, rounds, (p) => measure(p, load, { pin, opsKey: 'msgs', timeoutMs }), { quietWaitMs });
 
@@ -89,7 +102,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     }
     rows.push(summaryRow(s, ref ?? null));
   }
-  console.log(`## Echo: ${values.conns} connections x ${values.size}-byte ping-pong, ${seconds} s measured after ${values.warmup} s warm-up, median of ${rounds} interleaved rounds\n`);
+  const work = values.connect
+    ? `${values.conns} clients x connect, echo 1 byte, close`
+    : `${values.conns} connections x ${values.size}-byte ping-pong${values.pipeline === '1' ? '' : `, ${values.pipeline} in flight`}`;
+  console.log(`## Echo: ${work}, ${seconds} s measured after ${values.warmup} s warm-up, median of ${rounds} interleaved rounds\n`);
   console.log(`${environmentLine(pin ? 'server pinned to CPU 0, load generator to CPU 1' : 'no CPU pinning')}\n`);
   table(['server', 'msgs/s', 'range (min-max)', 'server CPU µs/msg', 'server CPU', 'client CPU', 'others CPU', 'msgs/s vs C', 'CPU/msg vs C', 'errors'], rows);
   for (const p of peers) {
