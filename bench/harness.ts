@@ -6,6 +6,8 @@
  */
 
 import { spawnSync } from 'node:child_process';
+import { libc } from '../lib/sys/libc.js';
+import { AF_UNIX, RLIMIT_NOFILE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../lib/sys/constants.js';
 
 /** Nanoseconds per call of `fn`, median of `rounds` rounds of `calls` calls. */
 export function nsPerCall(fn: () => unknown, calls: number, rounds = 5): number {
@@ -82,4 +84,28 @@ export function runPython(script: string, args: string[]): Record<string, number
     return null;
   }
   return JSON.parse(res.stdout) as Record<string, number>;
+}
+
+/** Raise this process's soft RLIMIT_NOFILE to `want` (within the hard limit). */
+export function raiseNofile(want: number): void {
+  const sys = libc();
+  const rl = Buffer.alloc(16);
+  sys.getrlimit(RLIMIT_NOFILE, rl);
+  const hard = rl.readBigUInt64LE(8);
+  if (rl.readBigUInt64LE(0) < BigInt(want)) {
+    rl.writeBigUInt64LE(hard < BigInt(want) ? hard : BigInt(want), 0);
+    sys.setrlimit(RLIMIT_NOFILE, rl);
+  }
+}
+
+/** `n` idle fds (the ends of n/2 non-blocking socketpairs: nothing to read); close them with `libc().close`. */
+export function idleFds(n: number): number[] {
+  const sys = libc();
+  const fds: number[] = [];
+  const sv = new Int32Array(2);
+  for (let i = 0; i < n / 2; i++) {
+    if (sys.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) !== 0) throw new Error('socketpair failed');
+    fds.push(sv[0], sv[1]);
+  }
+  return fds;
 }

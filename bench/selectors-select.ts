@@ -10,22 +10,12 @@ import { EpollSelector } from '../selectors/epoll-selector.js';
 import { EVENT_READ } from '../selectors/events.js';
 import { Epoll } from '../lib/select/epoll.js';
 import { libc } from '../lib/sys/libc.js';
-import { AF_UNIX, EPOLLIN, EPOLL_CLOEXEC, EPOLL_CTL_ADD, RLIMIT_NOFILE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../lib/sys/constants.js';
+import { EPOLLIN, EPOLL_CLOEXEC, EPOLL_CTL_ADD } from '../lib/sys/constants.js';
 import { EPOLL_EVENT_SIZE } from '../lib/sys/structs.js';
-import { compare, ratio, runPython, table } from './harness.js';
+import { compare, idleFds, raiseNofile, ratio, runPython, table } from './harness.js';
 
 const SIZES = [10, 1000, 10_000];
 const sys = libc();
-
-function raiseNofile(want: number): void {
-  const rl = Buffer.alloc(16);
-  sys.getrlimit(RLIMIT_NOFILE, rl);
-  const hard = rl.readBigUInt64LE(8);
-  if (rl.readBigUInt64LE(0) < BigInt(want)) {
-    rl.writeBigUInt64LE(hard < BigInt(want) ? hard : BigInt(want), 0);
-    sys.setrlimit(RLIMIT_NOFILE, rl);
-  }
-}
 
 /** Run the benchmark and print its table. */
 export function main(): void {
@@ -33,12 +23,7 @@ export function main(): void {
   const rows: Array<Array<string | number>> = [];
   const python = runPython(fileURLToPath(new URL('../../bench/python/selectors_select.py', import.meta.url)), SIZES.map(String));
   for (const n of SIZES) {
-    const fds: number[] = [];
-    const sv = new Int32Array(2);
-    for (let i = 0; i < n / 2; i++) {
-      if (sys.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) !== 0) throw new Error('socketpair failed');
-      fds.push(sv[0], sv[1]);
-    }
+    const fds = idleFds(n);
     const sel = new EpollSelector();
     const ep = new Epoll();
     const rawEp = sys.epoll_create1(EPOLL_CLOEXEC);
