@@ -2,8 +2,9 @@
  * The whole benchmark suite in one command (`npm run bench`, or
  * `npm run bench -- --quick` for a smoke run under a minute): wait scaling,
  * the hot-path wrappers, select(0) against Python, echo at several
- * connection counts and sizes, pipelined and connect/echo/close, and the
- * app server, each against its peers in the same run. Writes a Markdown
+ * connection counts and sizes, pipelined and connect/echo/close, HTTP (the
+ * epoll howto's server and the static web server) and the app server, each
+ * against its peers in the same run. Writes a Markdown
  * report (default `bench/RESULTS.md`; with --quick `bench/.build/RESULTS-quick.md`)
  * and SVG charts beside it (`charts/`), and prints the report.
  *
@@ -28,12 +29,13 @@ interface Step {
 }
 
 function steps(quick: boolean, charts: string): Step[] {
-  const net = quick ? ['--seconds', '1', '--warmup', '0.5', '--rounds', '1', '--quiet-wait', '0'] : ['--seconds', '5', '--warmup', '1', '--rounds', '3'];
+  const net = quick ? ['--seconds', '1', '--warmup', '0.5', '--rounds', '1', '--quiet-wait', '0'] : ['--seconds', '3', '--warmup', '1', '--rounds', '3'];
   const echo = (title: string, chart: string | undefined, ...extra: string[]): Step => ({ title, script: 'echo.js', args: [...net, ...extra], chart });
   const list: Step[] = [
     { title: 'Wait scaling', script: 'wait-scaling.js', args: [...(quick ? ['--quick', '--sizes', '10,1000'] : []), '--svg', join(charts, 'wait-scaling.svg')] },
     echo('Echo, 100 connections x 64 B', 'echo-100x64', '--conns', '100', '--size', '64'),
     echo('Echo, connect / echo 1 byte / close, 50 at once', undefined, '--connect', '--conns', '50', '--no-python'),
+    { title: 'HTTP', script: 'http.js', args: net },
   ];
   if (quick) return list;
   return [

@@ -20,7 +20,7 @@ t.test('the quick benchmark suite runs every step and writes its report', async 
   t.notOk(res.timedOut, `done within ${TIMEOUT_MS / 1000} s`);
   t.equal(res.code, 0, res.stderr.slice(-2000));
   const report = readFileSync(out, 'utf8');
-  for (const title of ['## Wait scaling', '## Echo, 100 connections x 64 B', '## Echo, connect / echo 1 byte / close']) t.match(report, title);
+  for (const title of ['## Wait scaling', '## Echo, 100 connections x 64 B', '## Echo, connect / echo 1 byte / close', '## HTTP']) t.match(report, title);
   t.notMatch(report, /\*\*Failed\*\*/);
   t.match(report, /\| C epoll \(reference\)\s+\| \d+/, 'the C reference was measured');
   t.match(report, /\| multiconn-server\(EchoMessage\)\s+\| \d+/, 'the library\'s echo server was measured');
