@@ -641,7 +641,7 @@ export function writeJson(path: string, data: unknown): void {
 // `node dist/bench/net.js build`: compile the C programs and print their paths.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === 'build') {
-    for (const name of ['epoll-echo-server', 'echo-load', 'connect-load', 'app-load', 'wait-scaling', 'epoll-http-server', 'http-load']) console.log(`${name}: ${buildC(name)}`);
+    for (const name of ['epoll-echo-server', 'echo-load', 'connect-load', 'app-load', 'wait-scaling', 'epoll-http-server', 'http-load', 'hold-load']) console.log(`${name}: ${buildC(name)}`);
   } else {
     console.error('usage: node dist/bench/net.js build   (compile bench/c/*.c into bench/.build/ and print the paths)');
     process.exitCode = 2;

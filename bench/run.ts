@@ -3,8 +3,9 @@
  * `npm run bench -- --quick` for a smoke run under a minute): wait scaling,
  * the hot-path wrappers, select(0) against Python, echo at several
  * connection counts and sizes, pipelined and connect/echo/close, HTTP (the
- * epoll howto's server and the static web server) and the app server, each
- * against its peers in the same run. Writes a Markdown
+ * epoll howto's server and the static web server), the app server, and
+ * memory per connection with 10,000 held, each against its peers in the
+ * same run. Writes a Markdown
  * report (default `bench/RESULTS.md`; with --quick `bench/.build/RESULTS-quick.md`)
  * and SVG charts beside it (`charts/`), and prints the report.
  *
@@ -47,6 +48,7 @@ function steps(quick: boolean, charts: string): Step[] {
     echo('Echo, 100 connections x 4 KiB', undefined, '--conns', '100', '--size', '4096'),
     echo('Echo, 100 connections x 64 B, 16 in flight', undefined, '--conns', '100', '--size', '64', '--pipeline', '16', '--no-python'),
     { title: 'App server (JSON-header protocol)', script: 'app-server.js', args: net },
+    { title: 'Memory per connection', script: 'memory.js', args: ['--conns', '10000'] },
   ];
 }
 
