@@ -56,7 +56,7 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { RequestParser, type ParseResult } from './common/http-request.js';
-import { contentType, errorPage, resolveTarget, responseHead } from './common/static-files.js';
+import { contentType, errorPage, FileCache, resolveTarget, responseHead } from './common/static-files.js';
 import { epollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
@@ -124,6 +124,8 @@ class StaticServer {
   readonly #epoll: select.Epoll;
   readonly #idleMs: number;
   readonly #conns = new Map<number, Connection>();
+  // Small hot files, revalidated by stat() on every hit (see FileCache).
+  readonly #cache = new FileCache();
   #now = Date.now();
   #lastSweep = this.#now;
   #acceptPausedUntil = 0;
@@ -314,6 +316,16 @@ class StaticServer {
       this.#queueError(conn, request.line, 405, false, [['Allow', 'GET, HEAD'], ...connection]);
       return;
     }
+    const now = performance.now();
+    const cached = this.#cache.get(request.target, now);
+    if (cached !== undefined) {
+      const headers: Array<[string, string | number]> = [
+        ['Content-Type', cached.contentType], ['Content-Length', cached.body.length], ['Last-Modified', cached.lastModified], ...connection,
+      ];
+      this.#log(conn, request.line, 200, head ? 0 : cached.body.length);
+      conn.out.push(head ? responseHead(200, headers) : Buffer.concat([responseHead(200, headers), cached.body]));
+      return;
+    }
     const found = resolveTarget(this.#root, request.target);
     if (found.kind === 'error') {
       this.#queueError(conn, request.line, found.status, head, connection, found.reason);
@@ -359,6 +371,7 @@ class StaticServer {
           got += n;
         }
         if (got < body.length) throw new Error('file shrank while being read');
+        this.#cache.set(request.target, found.path, stats, body, now);
         conn.out.push(Buffer.concat([responseHead(200, headers), body]));
       } else {
         conn.out.push(responseHead(200, headers), { fd, position: 0, remaining: stats.size });

@@ -157,9 +157,90 @@ export function errorPage(status: number, detail?: string): Buffer {
   );
 }
 
+/** A small file held in memory by {@link FileCache}. */
+export interface CachedFile {
+  /** The file's real path (inside the root when it was resolved). */
+  readonly path: string;
+  readonly body: Buffer;
+  readonly contentType: string;
+  /** Last-Modified, formatted. */
+  readonly lastModified: string;
+  readonly mtimeMs: number;
+  readonly ino: number;
+  /** When the request target was last resolved to `path` (ms, monotonic). */
+  resolvedAt: number;
+}
+
+/**
+ * Small hot files kept in memory, so that a request for one costs a single
+ * stat() instead of resolving the path (an lstat per component), opening,
+ * reading and closing the file. Each hit is revalidated: the file's size,
+ * mtime and inode must be what they were when it was read, or the entry is
+ * dropped and the request served from disk. The target → real path mapping
+ * (the root check) is redone at least every `resolveMs`, so a symlink
+ * changed since then is seen within that time; a mapping only ever points
+ * at a path that was checked to be inside the root. At most `maxBytes` in
+ * all, the oldest entries evicted first.
+ */
+export class FileCache {
+  readonly #entries = new Map<string, CachedFile>();
+  readonly #maxBytes: number;
+  readonly #resolveMs: number;
+  #bytes = 0;
+
+  constructor(maxBytes = 16 * 1024 * 1024, resolveMs = 1000) {
+    this.#maxBytes = maxBytes;
+    this.#resolveMs = resolveMs;
+  }
+
+  /** The cached file for a request target, if its entry is still valid. */
+  get(target: string, now: number): CachedFile | undefined {
+    const entry = this.#entries.get(target);
+    if (entry === undefined) return undefined;
+    const stats = now - entry.resolvedAt < this.#resolveMs ? statSync(entry.path, { throwIfNoEntry: false }) : undefined;
+    if (stats !== undefined && stats.isFile() && stats.size === entry.body.length && stats.mtimeMs === entry.mtimeMs && stats.ino === entry.ino) return entry;
+    this.#drop(target, entry);
+    return undefined;
+  }
+
+  /** Remember a file just read from disk for `target`. */
+  set(target: string, path: string, stats: Stats, body: Buffer, now: number): void {
+    if (body.length > this.#maxBytes) return;
+    const old = this.#entries.get(target);
+    if (old !== undefined) this.#drop(target, old);
+    while (this.#bytes + body.length > this.#maxBytes) {
+      const [oldest, entry] = this.#entries.entries().next().value as [string, CachedFile];
+      this.#drop(oldest, entry);
+    }
+    this.#entries.set(target, {
+      path, body, contentType: contentType(path), lastModified: stats.mtime.toUTCString(), mtimeMs: stats.mtimeMs, ino: stats.ino, resolvedAt: now,
+    });
+    this.#bytes += body.length;
+  }
+
+  #drop(target: string, entry: CachedFile): void {
+    this.#entries.delete(target);
+    this.#bytes -= entry.body.length;
+  }
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date header's value: formatted once a second at most. */
+function httpDate(): string {
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(ms).toUTCString();
+  }
+  return dateText;
+}
+
 /** A response head: status line, the given headers, a Date and Server header, the blank line. */
 export function responseHead(status: number, headers: Array<[string, string | number]>): Buffer {
-  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Unknown'}\r\nServer: node-selectors-epoll-web-server\r\nDate: ${new Date().toUTCString()}\r\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Unknown'}\r\nServer: node-selectors-epoll-web-server\r\nDate: ${httpDate()}\r\n`;
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
