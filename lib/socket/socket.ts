@@ -241,8 +241,8 @@ export class Socket {
   /** Protocol number (0 for the family's default). */
   get proto(): number { return this.#proto; }
 
-  /** True once `close()` or `detach()` was called. */
-  get closed(): boolean { return this.#fd < 0; }
+  /** True once `close()` or `detach()` was called (even while files of `makefile()` keep the fd open). */
+  get closed(): boolean { return this.#fd < 0 || this.#closePending; }
 
   /** The current timeout in seconds (Python's `sock.timeout`); see {@link Socket.gettimeout}. */
   get timeout(): number | null { return this.#timeout; }
@@ -716,7 +716,7 @@ export class Socket {
    * (`[closed]` after close; laddr/raddr only when known and non-empty).
    */
   toString(): string {
-    const closed = this.#fd < 0;
+    const closed = this.closed;
     let s = `<socket${closed ? ' [closed]' : ''} fd=${this.#fd}, family=${FAMILY_NAMES[this.#family] ?? this.#family}, `
       + `type=${TYPE_NAMES[this.#type] ?? this.#type}, proto=${this.#proto}`;
     if (!closed) {

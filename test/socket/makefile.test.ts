@@ -114,6 +114,9 @@ t.test('the file keeps the fd open after sock.close(); the last close closes it'
   a.close();
   t.ok(fdOpen(fd), 'fd still open with two files');
   t.equal(a.fileno(), fd, 'fileno() unchanged, as Python');
+  t.equal(a.closed, true, 'closed, as Python\'s _closed');
+  t.match(String(a), new RegExp(`^<socket \\[closed\\] fd=${fd}, family=AF_UNIX, type=SOCK_STREAM, proto=0>$`), 'repr as Python: [closed], the fd, no addresses');
+  t.equal(a.recv(0)?.length, 0, 'the socket itself still works');
   b.sendall('hi\n');
   t.same(r.readline(), Buffer.from('hi\n'));
   r.close();
