@@ -203,7 +203,8 @@ export class TextIOWrapper extends IOBase<string> {
       return nl < 0 ? -1 : nl + 1;
     }
     if (!this.#universal) {
-      const nl = text.indexOf(this.#readnl);
+      // A '\r\n' may straddle the end of what was searched before.
+      const nl = text.indexOf(this.#readnl, start > 0 ? start - 1 : 0);
       return nl < 0 ? -1 : nl + this.#readnl.length;
     }
     const nl = text.indexOf('\n', start);
