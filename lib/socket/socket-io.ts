@@ -419,18 +419,11 @@ export class BufferedReader extends Buffered {
   #pos = 0;
   #end = 0;
 
-  /** Refill the (emptied) buffer with one raw read: the count, 0 at EOF, null on would-block. */
+  /** Refill the buffer, which every caller has emptied, with one raw read: the count, 0 at EOF, null on would-block. */
   #fill(): number | null {
-    if (this.#pos === this.#end) {
-      this.#pos = 0;
-      this.#end = 0;
-    } else if (this.#pos > 0) {
-      this.buf.copyWithin(0, this.#pos, this.#end);
-      this.#end -= this.#pos;
-      this.#pos = 0;
-    }
-    const r = this.raw.readinto(this.buf.subarray(this.#end));
-    if (r !== null) this.#end += r;
+    const r = this.raw.readinto(this.buf);
+    this.#pos = 0;
+    this.#end = r ?? 0;
     return r;
   }
 
@@ -716,7 +709,7 @@ export class BufferedWriter extends Buffered {
   }
 
   /** False. */
-  readable(): boolean { return this.raw.readable() && false; }
+  readable(): boolean { this.check('I/O'); return false; }
   /** True. */
   writable(): boolean { return this.raw.writable(); }
 

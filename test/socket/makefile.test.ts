@@ -478,3 +478,88 @@ const RECORDED = new Map<string, Value>([
   ['readlines(4)', [{ b: 'l1\n' }, { b: 'l2\n' }]],
   ['text limits', ['hé', 'llo\n', 'wö', 'rld\n']],
 ]);
+
+t.test('odd corners: codecs, argument checks, the layers underneath', async (t) => {
+  const [a, b] = pair(t);
+  b.sendall(Buffer.from([0x68, 0xe9, 0x0a, 0x41, 0x0a]));
+  const l1 = a.makefile('r', { encoding: 'latin1' });
+  t.equal(l1.readline(), 'hé\n', 'latin-1 decodes every byte');
+  t.equal(l1.readline(), 'A\n');
+  l1.close();
+  b.sendall(Buffer.from([0x68, 0xe9, 0x0a]));
+  const strict = a.makefile('r', { encoding: 'ascii' });
+  t.throws(() => strict.readline(), { code: 'ERR_UNICODE_DECODE' });
+  strict.close();
+  b.sendall(Buffer.from([0x68, 0xe9, 0x0a]));
+  const replace = a.makefile('rw', { encoding: 'US-ASCII', errors: 'replace' });
+  t.equal(replace.readline(), 'h\ufffd\n');
+  t.equal(replace.write('né\n'), 3);
+  replace.flush();
+  t.equal(b.recv(10)?.toString(), 'n?\n', "'replace' writes '?'");
+  t.equal(replace.readable(), true);
+  t.equal(replace.writable(), true);
+  t.equal(replace.fileno(), a.fileno());
+  t.equal(replace.isatty(), false);
+  t.throws(() => replace.read(1.5), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => replace.readline('x' as unknown as number), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => replace.write(1 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  replace.close();
+  t.throws(() => a.makefile(1 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => a.makefile('r', { encoding: 8 as unknown as string }), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => new SocketIO(a, 'r'), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => new BufferedReader(new SocketIO(a, 'rb'), 0), { code: 'ERR_OUT_OF_RANGE' });
+  const rt = a.makefile('r');
+  t.throws(() => rt.write('x'), { code: 'ERR_UNSUPPORTED_OPERATION', message: 'not writable' });
+  rt.close();
+
+  const raw = a.makefile('rwb', { buffering: 0 }) as SocketIO;
+  t.equal(raw.write(new Uint16Array([0x6968])), 2, 'any ArrayBufferView is bytes');
+  t.equal(b.recv(10)?.toString(), 'hi');
+  raw.flush();
+  t.equal(raw.readable(), true);
+  t.equal(raw.writable(), true);
+  t.throws(() => raw.read(1.5), { code: 'ERR_INVALID_ARG_TYPE' });
+  b.sendall('ab\ncd');
+  t.same(raw.readline(2), Buffer.from('ab'), 'readline(limit) on the raw file');
+  t.same(raw.readline(), Buffer.from('\n'));
+  raw.close();
+  for (const op of [() => raw.read(1), () => raw.write(Buffer.from('x')), () => raw.flush(), () => raw.readable(), () => raw.writable()]) {
+    t.throws(op, { code: 'ERR_FILE_CLOSED' });
+  }
+  b.shutdown(1);
+  const rest = a.makefile('rb', { buffering: 0 });
+  t.same(rest.read(), Buffer.from('cd'), 'readall to EOF');
+  t.same(rest.read(), Buffer.alloc(0));
+  rest.close();
+
+  const [c, d] = pair(t);
+  d.sendall('0123456789');
+  const rw = c.makefile('rwb', { buffering: 4 }) as BufferedRWPair;
+  t.same(rw.peek(), Buffer.from('0123'), 'peek shows the buffer');
+  t.same(rw.read(2), Buffer.from('01'), 'from the buffer');
+  t.same(rw.read1(), Buffer.from('23'), 'read1: the rest of the buffer');
+  t.same(rw.read1(0), Buffer.alloc(0));
+  t.same(rw.read1(1), Buffer.from('4'), 'read1 refills with one recv');
+  t.same(rw.peek(), Buffer.from('567'));
+  t.equal(rw.readinto(new Uint8Array(0)), 0);
+  t.equal(rw.readable(), true);
+  t.equal(rw.writable(), true);
+  t.equal(rw.fileno(), c.fileno());
+  d.shutdown(1);
+  t.same(rw.read(6), Buffer.from('56789'), 'read(n) stops at EOF');
+  rw.close();
+
+  const [e, f] = pair(t);
+  e.setblocking(false);
+  while (e.send(Buffer.alloc(65536)) !== null);
+  const w = e.makefile('wb', { buffering: 16 });
+  t.equal(w.write(Buffer.from('0123456789')), 10, 'fits in the buffer');
+  t.throws(() => w.write(Buffer.from('abcdefghij')), { code: 'EAGAIN', charactersWritten: 6 }, 'the buffer could not be sent: what fits is buffered');
+  t.throws(() => w.flush(), { code: 'EAGAIN', charactersWritten: 0 });
+  t.equal(w.readable(), false);
+  t.throws(() => w.close(), { code: 'EAGAIN' }, 'close() flushes, and closes even when that fails');
+  t.ok(w.closed);
+  t.throws(() => w.flush(), { code: 'ERR_FILE_CLOSED' });
+  t.throws(() => w.readable(), { code: 'ERR_FILE_CLOSED' });
+  void f;
+});

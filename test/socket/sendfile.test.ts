@@ -101,6 +101,10 @@ t.test('a pipe is sent with read + send', async (t) => {
   t.equal(a.sendfile(rd), 12, 'to EOF');
   t.equal(b.recv(100)?.toString(), 'pe, then EOF');
   t.throws(() => a.sendfile(rd, 3), { code: 'ESPIPE' }, 'an offset on a pipe cannot be honoured');
+  const more = pipe(t);
+  libc().write(more[1], Buffer.from('lost'), 4);
+  b.close();
+  t.throws(() => a.sendfile(more[0]), { code: 'EPIPE' }, 'the peer has gone: the send error is thrown');
 });
 
 t.test('the kernel refusing before the first byte falls back to read + send; after it, the error is thrown', async (t) => {
