@@ -16,7 +16,7 @@ export {
 } from './socket.js';
 export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
 export {
-  IOBase, BinaryIO, SocketIO, BufferedReader, BufferedWriter, BufferedRWPair, DEFAULT_BUFFER_SIZE,
+  IOBase, BinaryIO, Buffered, SocketIO, BufferedReader, BufferedWriter, BufferedRWPair, DEFAULT_BUFFER_SIZE,
 } from './socket-io.js';
 export type { BlockingWriteError } from './socket-io.js';
 export { TextIOWrapper } from './text-io.js';

@@ -54,6 +54,20 @@ t.test('readline reassembles a line sent in pieces with delays (blocking socket)
   f.close();
 });
 
+t.test('blocking read(n), readinto, read1 wait as Python\'s do (python3: abcde, 2, gh, empty)', async (t) => {
+  const [a, b] = pair(t);
+  const f = a.makefile('rb', { buffering: 4 }) as BufferedReader;
+  const done = writer(b, ['ab', 'cd', 'ef\n', 'gh'], 40);
+  t.same(f.read(5), Buffer.from('abcde'), 'read(5) waits for 5 bytes across three sends');
+  const two = Buffer.alloc(2);
+  t.equal(f.readinto(two), 2);
+  t.equal(two.toString(), 'f\n');
+  t.same(f.read1(10), Buffer.from('gh'), 'read1: one recv');
+  t.same(f.read(), Buffer.alloc(0), 'then EOF');
+  t.equal(await done, 0);
+  f.close();
+});
+
 t.test('readline over TCP loopback, in timeout mode, text mode with a split UTF-8 character', async (t) => {
   const [client, server] = tcpPair(t, AF_INET, '127.0.0.1');
   server.settimeout(5);
