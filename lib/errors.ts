@@ -139,6 +139,36 @@ export const ERROR_CODES = {
     python: '-',
     description: 'The peer closed the connection in the middle of a frame.',
   },
+  ERR_FILE_CLOSED: {
+    className: 'Error',
+    python: 'ValueError("I/O operation on closed file")',
+    description: 'A method of a file object from makefile() was called after its close().',
+  },
+  ERR_UNSUPPORTED_OPERATION: {
+    className: 'Error',
+    python: 'io.UnsupportedOperation',
+    description: 'A file object from makefile() was asked to read when opened for writing only, or to write when opened for reading only.',
+  },
+  ERR_SOCKETIO_TIMED_OUT: {
+    className: 'Error',
+    python: 'OSError("cannot read from timed out object")',
+    description: 'A read from a makefile() file object whose socket read timed out before (the stream may have lost bytes).',
+  },
+  ERR_UNICODE_DECODE: {
+    className: 'TypeError',
+    python: 'UnicodeDecodeError',
+    description: 'A text-mode makefile() file received bytes that are not valid in its encoding (errors "strict").',
+  },
+  ERR_UNICODE_ENCODE: {
+    className: 'TypeError',
+    python: 'UnicodeEncodeError',
+    description: 'A text-mode makefile() file was given text its encoding cannot represent (errors "strict").',
+  },
+  ERR_SENDFILE_UNSUPPORTED: {
+    className: 'Error',
+    python: 'ValueError("non-blocking sockets are not supported")',
+    description: 'sendfile() on a non-blocking socket, or on a socket that is not SOCK_STREAM.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A library error code (see {@link ERROR_CODES}). */

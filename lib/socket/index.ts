@@ -15,6 +15,13 @@ export {
   setdefaulttimeout,
 } from './socket.js';
 export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
+export {
+  IOBase, BinaryIO, Buffered, SocketIO, BufferedReader, BufferedWriter, BufferedRWPair, DEFAULT_BUFFER_SIZE,
+} from './socket-io.js';
+export type { BlockingWriteError } from './socket-io.js';
+export { TextIOWrapper } from './text-io.js';
+export type { MakefileOptions, BinaryFile } from './text-io.js';
+export type { SendfileSource } from './sendfile.js';
 export { getaddrinfo, formatAddress, familyOf } from './address.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
 export { SocketTimeoutError, SyscallError } from '../errors.js';

@@ -27,6 +27,8 @@ import {
   decodeAddress, encodeAddress, formatAddress, getaddrinfoWith, sockaddrTarget,
   type Address, type SocketAddress,
 } from './address.js';
+import { openSocketFile, type BinaryFile, type MakefileOptions, type TextIOWrapper } from './text-io.js';
+import { sendfileFrom, type SendfileSource } from './sendfile.js';
 
 /** Extra, non-Python options of the {@link Socket} constructor and the module functions. */
 export interface SocketOptions {
@@ -239,8 +241,8 @@ export class Socket {
   /** Protocol number (0 for the family's default). */
   get proto(): number { return this.#proto; }
 
-  /** True once `close()` or `detach()` was called. */
-  get closed(): boolean { return this.#fd < 0; }
+  /** True once `close()` or `detach()` was called (even while files of `makefile()` keep the fd open). */
+  get closed(): boolean { return this.#fd < 0 || this.#closePending; }
 
   /** The current timeout in seconds (Python's `sock.timeout`); see {@link Socket.gettimeout}. */
   get timeout(): number | null { return this.#timeout; }
@@ -594,7 +596,7 @@ export class Socket {
    */
   close(): void {
     const fd = this.#fd;
-    if (fd < 0) return;
+    if (fd < 0 || this.#deferClose()) return;
     this.#fd = -1;
     const errno = errnoOf(this.#sys, this.#sys.close(fd));
     if (errno !== 0 && errno !== ECONNRESET && errno !== EINTR) throw new SyscallError(errno, 'close');
@@ -714,7 +716,7 @@ export class Socket {
    * (`[closed]` after close; laddr/raddr only when known and non-empty).
    */
   toString(): string {
-    const closed = this.#fd < 0;
+    const closed = this.closed;
     let s = `<socket${closed ? ' [closed]' : ''} fd=${this.#fd}, family=${FAMILY_NAMES[this.#family] ?? this.#family}, `
       + `type=${TYPE_NAMES[this.#type] ?? this.#type}, proto=${this.#proto}`;
     if (!closed) {
@@ -733,6 +735,62 @@ export class Socket {
   /** util.inspect / console.log show the repr. */
   [inspect.custom](): string {
     return this.toString();
+  }
+
+  // makefile()'s reference count (CPython's _io_refs): close() waits for
+  // the files to close before the fd is.
+  #ioRefs = 0;
+  #closePending = false;
+
+  /** In close(): with files of makefile() open, only note the close (CPython's `_closed`). */
+  #deferClose(): boolean {
+    if (this.#ioRefs <= 0) return false;
+    this.#closePending = true;
+    return true;
+  }
+
+  #releaseIO(): void {
+    if (--this.#ioRefs <= 0 && this.#closePending) this.close();
+  }
+
+  /**
+   * A file object over the socket (Python's `makefile`): `mode` of r, w, b
+   * (`'r'` default; `'b'` binary); binary modes give a `BufferedReader`,
+   * `BufferedWriter` or `BufferedRWPair` (`buffering: 0`: the raw
+   * `SocketIO`), text modes a `TextIOWrapper`. The fd stays open until the
+   * socket and every such file are closed: `close()` before then only marks
+   * the socket closed. Needs blocking or timeout mode for full reads (see
+   * docs/socket.md for non-blocking behaviour).
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an invalid mode, `buffering: 0` in text mode, an unknown
+   *   encoding/errors value or an illegal newline; `ERR_INVALID_ARG_TYPE` for wrong option types.
+   * @throws {SyscallError} `EBADF` on a closed socket.
+   */
+  makefile(mode: `${string}b${string}`, options?: MakefileOptions): BinaryFile;
+  makefile(mode?: string, options?: MakefileOptions): TextIOWrapper;
+  makefile(mode = 'r', options: MakefileOptions = {}): BinaryFile | TextIOWrapper {
+    if (this.#fd < 0) throw closedError('makefile');
+    const file = openSocketFile(this, mode, options, () => this.#releaseIO());
+    this.#ioRefs++;
+    return file;
+  }
+
+  /**
+   * Send a file with sendfile(2) (Python's `sendfile`): `count` bytes (all
+   * to EOF when omitted) from `offset`, looping until done; read + send
+   * where the kernel refuses (a pipe, EINVAL, ...). `file` is an fd, an
+   * object with `fileno()`, or one with an `fd` (a Node
+   * `fs.promises.FileHandle`). Afterwards the fd's position is `offset` +
+   * the bytes sent. Needs a blocking or timeout-mode SOCK_STREAM socket.
+   * @returns the bytes sent.
+   * @throws {CodedError} `ERR_SENDFILE_UNSUPPORTED` when non-blocking or not SOCK_STREAM.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a bad file, offset or count.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative offset or a count that is not positive.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `EPIPE`, `ESPIPE` (offset on a pipe), ...
+   */
+  sendfile(file: SendfileSource, offset = 0, count?: number | null): number {
+    if (this.#fd < 0) throw closedError('sendfile');
+    return sendfileFrom(this, this.#sys, this.#fd, this.#timeoutMs, file, offset, count);
   }
 }
 

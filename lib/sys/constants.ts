@@ -183,6 +183,9 @@ export const F_DUPFD_CLOEXEC = 1030;
 export const FD_CLOEXEC = 1;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
+/** lseek(2) whence values (<unistd.h>, also in <fcntl.h>). */
+export const SEEK_SET = 0;
+export const SEEK_CUR = 1;
 
 // ---- <sys/ioctl.h> --------------------------------------------------------
 
@@ -263,3 +266,5 @@ export const ETIMEDOUT = 110;
 export const ECONNREFUSED = 111;
 export const EALREADY = 114;
 export const EINPROGRESS = 115;
+/** Illegal seek: lseek(2) on a pipe, FIFO or socket. */
+export const ESPIPE = 29;

@@ -104,6 +104,11 @@ export interface Libc {
 
   /** Watch an fd with libuv (Node's own loop); the callback gets the readiness. */
   watch(fd: number, readable: boolean, writable: boolean, cb: (status: number, events: WatchEvents) => void): FdWatcher;
+
+  /** sendfile(2): copy up to `count` bytes of `inFd` from `*offset` (an off_t, advanced by the kernel) to `outFd`. */
+  sendfile(outFd: number, inFd: number, offset: BigInt64Array, count: number): number;
+  /** lseek(2); returns the new offset (off_t as a number; files stay far below 2^53). */
+  lseek(fd: number, offset: number, whence: number): number;
 }
 
 /** True where the library can run: Linux on x86-64 or arm64. */
@@ -198,6 +203,8 @@ function load(): Libc {
     umask: f('unsigned int umask(unsigned int mask)'),
     symbol: (name: string) => BigInt(lib.symbol(name)),
     watch: (fd, readable, writable, cb) => koffi.node.poll(fd, { readable, writable }, cb),
+    sendfile: f('long sendfile(int out_fd, int in_fd, void *offset, size_t count)'),
+    lseek: f('int64_t lseek(int fd, int64_t offset, int whence)'),
   };
   return table;
 }
