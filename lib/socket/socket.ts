@@ -62,10 +62,14 @@ const RECVFROM: DataCall = (sys, fd, buf, len, flags) => {
 };
 // `len` here is the length of the destination address in ADDR.
 const SENDTO: DataCall = (sys, fd, buf, addrlen, flags) => sys.sendto(fd, buf, buf.byteLength, flags, ADDR, addrlen);
-const ACCEPT: DataCall = (sys, fd) => {
+const ACCEPT: DataCall = (sys, fd, _buf, _len, flags) => {
   ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
-  return sys.accept4(fd, ADDR, ADDRLEN, SOCK_CLOEXEC);
+  return sys.accept4(fd, ADDR, ADDRLEN, flags);
 };
+
+// Set while adopt() wraps an accepted fd that accept4 made O_NONBLOCK
+// although the new socket starts in blocking mode (see Socket.#lazyNonblocking).
+let adoptingNonblocking = false;
 const NO_BYTES = new Uint8Array(0);
 
 const SCRATCH_MAX = 64 * 1024;
@@ -176,6 +180,12 @@ export class Socket {
   #timeout: number | null = null;
   // -1 blocking, 0 non-blocking, > 0 timeout mode (milliseconds, unrounded).
   #timeoutMs = -1;
+  // The fd is O_NONBLOCK while the mode is blocking: accept() takes the
+  // fd non-blocking, as nearly every caller makes it so at once
+  // (`setblocking(false)`: then no ioctl is needed). The first use that
+  // needs it blocking — a call in blocking mode, fileno(), detach(), dup()
+  // — makes it so first (#mode), so nothing outside ever sees the difference.
+  #lazyNonblocking = false;
 
   /**
    * Create a socket, or wrap `fileno`.
@@ -206,6 +216,7 @@ export class Socket {
       if (typeof fileno !== 'number' || !Number.isInteger(fileno)) throw invalidArgType('fileno', 'an integer file descriptor', fileno);
       if (fileno < 0 || fileno > 0x7fffffff) throw outOfRange('fileno', 'a file descriptor >= 0', fileno);
       this.#fd = fileno;
+      this.#lazyNonblocking = adoptingNonblocking;
       if (fam === -1) fam = this.#intOption(SO_DOMAIN, 'socket');
       if (typ === -1) typ = this.#intOption(SO_TYPE, 'socket');
       if (pro === -1) pro = this.#intOption(SO_PROTOCOL, 'socket');
@@ -249,6 +260,7 @@ export class Socket {
 
   /** The fd, or -1 after `close()`/`detach()`. */
   fileno(): number {
+    if (this.#lazyNonblocking) this.#mode('fileno');
     return this.#fd;
   }
 
@@ -256,10 +268,19 @@ export class Socket {
     // ioctl(FIONBIO) flips O_NONBLOCK in one call (what CPython does on
     // Linux); note that O_NONBLOCK belongs to the open file description, so
     // dup()ed sockets share it.
-    INT.writeInt32LE(timeout === null ? 0 : 1, 0);
-    check(this.#sys, this.#sys.ioctl(this.#fd, FIONBIO, INT), syscall);
+    if (!(this.#lazyNonblocking && timeout !== null)) {
+      INT.writeInt32LE(timeout === null ? 0 : 1, 0);
+      check(this.#sys, this.#sys.ioctl(this.#fd, FIONBIO, INT), syscall);
+    }
+    this.#lazyNonblocking = false;
     this.#timeout = timeout;
     this.#timeoutMs = timeout === null ? -1 : timeout * 1e3;
+  }
+
+  /** The mode for a call (#timeoutMs), the fd first made blocking if it is lazily non-blocking. */
+  #mode(syscall: string): number {
+    if (this.#lazyNonblocking) this.#setTimeout(this.#timeout, syscall);
+    return this.#timeoutMs;
   }
 
   /**
@@ -338,10 +359,13 @@ export class Socket {
     const fd = this.#fd;
     if (fd < 0) throw closedError('accept');
     const sys = this.#sys;
-    const nfd = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'accept', ACCEPT, NO_BYTES, 0, 0);
+    // A new socket that starts blocking is taken O_NONBLOCK all the same:
+    // see #lazyNonblocking.
+    const lazy = defaultTimeout === null;
+    const nfd = sockCall(sys, fd, this.#mode('accept'), POLLIN, 'accept', ACCEPT, NO_BYTES, 0, SOCK_CLOEXEC | (lazy ? SOCK_NONBLOCK : 0));
     if (nfd === WOULD_BLOCK) return null;
     const address = decodeAddress(ADDR, ADDRLEN[0]) ?? '';
-    return [adopt(sys, nfd, this.#family, this.#type, this.#proto), address];
+    return [adopt(sys, nfd, this.#family, this.#type, this.#proto, lazy), address];
   }
 
   /** connect() with CPython's waiting rules; the errno, 0 on success, and the address length. */
@@ -349,7 +373,7 @@ export class Socket {
     const sys = this.#sys;
     const fd = this.#fd;
     const len = encodeAddress(this.#family, address, ADDR, sys);
-    return { errno: connectCall(sys, fd, this.#timeoutMs, syscall, () => sys.connect(fd, ADDR, len)), len };
+    return { errno: connectCall(sys, fd, this.#mode(syscall), syscall, () => sys.connect(fd, ADDR, len)), len };
   }
 
   /**
@@ -410,7 +434,7 @@ export class Socket {
     if (bufsize === 0) return Buffer.alloc(0);
     const sys = this.#sys;
     const buf = bufsize <= SCRATCH_MAX ? scratchFor(bufsize) : Buffer.allocUnsafe(bufsize);
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recv', RECV, buf, bufsize, flags);
+    const r = sockCall(sys, fd, this.#mode('recv'), POLLIN, 'recv', RECV, buf, bufsize, flags);
     if (r === WOULD_BLOCK) return null;
     // MSG_TRUNC makes datagram sockets report the full length.
     return takeReceived(buf, r > bufsize ? bufsize : r, bufsize);
@@ -433,7 +457,7 @@ export class Socket {
     checkFlags(flags);
     if (n === 0) return 0;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, 'recvInto', RECV, buf, n, flags);
+    const r = sockCall(sys, fd, this.#mode('recvInto'), POLLIN, 'recvInto', RECV, buf, n, flags);
     if (r === WOULD_BLOCK) return null;
     return r > n ? n : r;
   }
@@ -449,7 +473,7 @@ export class Socket {
   #recvfrom(buf: Uint8Array, n: number, flags: number, syscall: string): number {
     const fd = this.#fd;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLIN, syscall, RECVFROM, buf, n, flags);
+    const r = sockCall(sys, fd, this.#mode(syscall), POLLIN, syscall, RECVFROM, buf, n, flags);
     return r > n ? n : r;
   }
 
@@ -506,7 +530,7 @@ export class Socket {
     const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
     const f = checkFlags(flags) | MSG_NOSIGNAL;
     const sys = this.#sys;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'send', SEND, buf, buf.byteLength, f);
+    const r = sockCall(sys, fd, this.#mode('send'), POLLOUT, 'send', SEND, buf, buf.byteLength, f);
     return r === WOULD_BLOCK ? null : r;
   }
 
@@ -526,7 +550,7 @@ export class Socket {
     const f = checkFlags(flags) | MSG_NOSIGNAL;
     const sys = this.#sys;
     const len = buf.byteLength;
-    const timeoutMs = this.#timeoutMs;
+    const timeoutMs = this.#mode('sendall');
     // In timeout mode one deadline bounds the whole call.
     const deadline = timeoutMs > 0 ? monotonicMs() + timeoutMs : -1;
     let off = 0;
@@ -573,7 +597,7 @@ export class Socket {
     const sys = this.#sys;
     const len = encodeAddress(this.#family, address, ADDR, sys);
     const f = flags | MSG_NOSIGNAL;
-    const r = sockCall(sys, fd, this.#timeoutMs, POLLOUT, 'sendto', SENDTO, buf, len, f, () => sockaddrTarget(ADDR, len));
+    const r = sockCall(sys, fd, this.#mode('sendto'), POLLOUT, 'sendto', SENDTO, buf, len, f, () => sockaddrTarget(ADDR, len));
     return r === WOULD_BLOCK ? null : r;
   }
 
@@ -609,6 +633,7 @@ export class Socket {
 
   /** Give up the fd without closing it: the socket is closed, the fd is returned (-1 if already closed). */
   detach(): number {
+    if (this.#lazyNonblocking && this.#fd >= 0) this.#mode('detach');
     const fd = this.#fd;
     this.#fd = -1;
     return fd;
@@ -621,6 +646,7 @@ export class Socket {
    */
   dup(): Socket {
     if (this.#fd < 0) throw closedError('dup');
+    this.#mode('dup');
     const sys = this.#sys;
     const nfd = check(sys, sys.fcntl(this.#fd, F_DUPFD_CLOEXEC, 0), 'dup');
     const sock = adopt(sys, nfd, this.#family, this.#type, this.#proto);
@@ -790,17 +816,24 @@ export class Socket {
    */
   sendfile(file: SendfileSource, offset = 0, count?: number | null): number {
     if (this.#fd < 0) throw closedError('sendfile');
-    return sendfileFrom(this, this.#sys, this.#fd, this.#timeoutMs, file, offset, count);
+    return sendfileFrom(this, this.#sys, this.#fd, this.#mode('sendfile'), file, offset, count);
   }
 }
 
-/** Wrap an fd this module just made; if that fails (the default timeout's ioctl), the fd is closed. */
-function adopt(sys: Libc, fd: number, family: number, type: number, proto: number): Socket {
+/**
+ * Wrap an fd this module just made (`nonblocking`: accept4 made it
+ * O_NONBLOCK for a socket that starts blocking); if that fails (the default
+ * timeout's ioctl), the fd is closed.
+ */
+function adopt(sys: Libc, fd: number, family: number, type: number, proto: number, nonblocking = false): Socket {
+  adoptingNonblocking = nonblocking;
   try {
     return new Socket(family, type, proto, fd, { sys });
   } catch (err) {
     sys.close(fd);
     throw err;
+  } finally {
+    adoptingNonblocking = false;
   }
 }
 
