@@ -16,6 +16,8 @@ export {
 } from './socket.js';
 export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
 export { getaddrinfo, formatAddress, familyOf } from './address.js';
+export { CMSG_LEN, CMSG_SPACE, sendFds, recvFds } from './msg.js';
+export type { AncData, AncDataIn, RecvmsgResult, RecvmsgIntoResult } from './msg.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
 export { SocketTimeoutError, SyscallError } from '../errors.js';
 export * from './constants.js';
