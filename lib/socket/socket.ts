@@ -873,10 +873,6 @@ export function socketpair(family = AF_UNIX, type = SOCK_STREAM, proto = 0, opti
   }
 }
 
-function isOSError(err: unknown): boolean {
-  return err instanceof SyscallError || err instanceof SocketTimeoutError;
-}
-
 /**
  * Connect a TCP socket to `[host, port]` (Python's
  * `socket.create_connection`): resolve with getaddrinfo(host, port, 0,
@@ -909,7 +905,8 @@ export function createConnection(
       return sock;
     } catch (err) {
       sock?.close();
-      if (!isOSError(err)) throw err;
+      // A timeout is a SyscallError too (Python's OSError): try the next address.
+      if (!(err instanceof SyscallError)) throw err;
       last = err;
     }
   }

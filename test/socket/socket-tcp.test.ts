@@ -178,7 +178,10 @@ for (const [name, family, host, any] of families) {
     const err = t.throws(() => conn.recv(10)) as SocketTimeoutError;
     const waited = since(start);
     t.ok(err instanceof SocketTimeoutError);
-    t.match(err, { code: 'ETIMEDOUT', syscall: 'recv', name: 'TimeoutError' });
+    t.ok(err instanceof SyscallError, 'a timeout is a SyscallError, as TimeoutError is an OSError');
+    t.match(err, {
+      code: 'ETIMEDOUT', errno: 110, syscall: 'recv', name: 'TimeoutError', message: 'recv timed out', strerror: 'timed out',
+    });
     t.ok(waited >= 150, `waited ${waited.toFixed(0)} ms >= 150`);
     t.ok(waited < 5000, 'but not forever');
     t.throws(() => conn.recvInto(Buffer.alloc(1)), { code: 'ETIMEDOUT', syscall: 'recvInto' });
