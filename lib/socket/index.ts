@@ -16,6 +16,10 @@ export {
 } from './socket.js';
 export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
 export { getaddrinfo, formatAddress, familyOf } from './address.js';
+export {
+  fromfd, close, hasDualstackIpv6, ifNametoindex, ifIndextoname, ifNameindex, inetPton, inetNtop, inetAton,
+  inetNtoa, htons, ntohs, htonl, ntohl, gethostname, gethostbyname, gethostbyaddr, getfqdn, getnameinfo,
+} from './functions.js';
 export { CMSG_LEN, CMSG_SPACE, sendFds, recvFds } from './msg.js';
 export type { AncData, AncDataIn, RecvmsgResult, RecvmsgIntoResult } from './msg.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';

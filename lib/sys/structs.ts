@@ -204,19 +204,29 @@ export const IOV_LEN_OFFSET = 8;
 //   size_t msg_iovlen; void *msg_control; size_t msg_controllen; int msg_flags; }
 /** sizeof(struct msghdr) on LP64. */
 export const MSGHDR_SIZE = 56;
+/** offsetof(msg_name): the peer's sockaddr (to send to, or filled on receipt). */
 export const MSG_NAME_OFFSET = 0;
+/** offsetof(msg_namelen): a socklen_t, then 4 bytes of padding. */
 export const MSG_NAMELEN_OFFSET = 8;
+/** offsetof(msg_iov): the iovec array. */
 export const MSG_IOV_OFFSET = 16;
+/** offsetof(msg_iovlen): a size_t count of iovecs. */
 export const MSG_IOVLEN_OFFSET = 24;
+/** offsetof(msg_control): the ancillary data buffer. */
 export const MSG_CONTROL_OFFSET = 32;
+/** offsetof(msg_controllen): a size_t; recvmsg sets it to the bytes of control data received. */
 export const MSG_CONTROLLEN_OFFSET = 40;
+/** offsetof(msg_flags): set by recvmsg (MSG_TRUNC, MSG_CTRUNC, ...). */
 export const MSG_FLAGS_OFFSET = 48;
 
 // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; unsigned char data[]; }
 /** sizeof(struct cmsghdr): the data starts right after it (already aligned). */
 export const CMSGHDR_SIZE = 16;
+/** offsetof(cmsg_len): a size_t, header included (CMSG_LEN of the data). */
 export const CMSG_LEN_OFFSET = 0;
+/** offsetof(cmsg_level): SOL_SOCKET, IPPROTO_IP, ... */
 export const CMSG_LEVEL_OFFSET = 8;
+/** offsetof(cmsg_type): SCM_RIGHTS, IP_PKTINFO, ... */
 export const CMSG_TYPE_OFFSET = 12;
 
 /** CMSG_ALIGN: control messages are aligned to sizeof(size_t). */
@@ -229,18 +239,25 @@ export function cmsgAlign(n: number): number {
 export const UCRED_SIZE = 12;
 
 // struct if_nameindex { unsigned int if_index; char *if_name; }
-/** sizeof(struct if_nameindex). */
+/** sizeof(struct if_nameindex): one entry of if_nameindex(3)'s array. */
 export const IF_NAMEINDEX_SIZE = 16;
+/** offsetof(if_index): 0 ends the array. */
 export const IF_INDEX_OFFSET = 0;
+/** offsetof(if_name): a pointer to the NUL-terminated name. */
 export const IF_NAME_OFFSET = 8;
 
 // struct hostent { char *h_name; char **h_aliases; int h_addrtype; int h_length; char **h_addr_list; }
-/** sizeof(struct hostent). */
+/** sizeof(struct hostent): what gethostbyaddr_r(3) fills. */
 export const HOSTENT_SIZE = 32;
+/** offsetof(h_name): the official name. */
 export const H_NAME_OFFSET = 0;
+/** offsetof(h_aliases): a NULL-terminated array of names. */
 export const H_ALIASES_OFFSET = 8;
+/** offsetof(h_addrtype): AF_INET or AF_INET6. */
 export const H_ADDRTYPE_OFFSET = 16;
+/** offsetof(h_length): bytes per address. */
 export const H_LENGTH_OFFSET = 20;
+/** offsetof(h_addr_list): a NULL-terminated array of packed addresses. */
 export const H_ADDR_LIST_OFFSET = 24;
 
 /** Write one `struct iovec` at entry `index` of an iovec array: a base address and a length. */
