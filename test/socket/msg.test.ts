@@ -164,3 +164,48 @@ t.test('SO_PEERCRED', async (t) => {
   a.close();
   t.throws(() => a.peercred(), { code: 'EBADF' });
 });
+
+t.test('recvmsg/sendmsg: timeout mode, EINTR retried, addresses', async (t) => {
+  const { scriptedLibc, tempDir } = await import('../fixtures/socket/helpers.js');
+  const { SocketTimeoutError, SyscallError } = await import('../../lib/errors.js');
+  const [a, b] = socketpair(C.AF_UNIX, C.SOCK_DGRAM);
+  track(t, a);
+  track(t, b);
+  b.settimeout(0.05);
+  const err = t.throws(() => b.recvmsg(10));
+  t.ok(err instanceof SocketTimeoutError && err instanceof SyscallError, 'a timeout is a SyscallError');
+  t.match(err, { code: 'ETIMEDOUT', syscall: 'recvmsg' });
+  t.throws(() => b.recvmsgInto([Buffer.alloc(1)]), { code: 'ETIMEDOUT', syscall: 'recvmsgInto' });
+  a.sendmsg(['late']);
+  t.equal(b.recvmsg(10)?.[0].toString(), 'late', 'data ready: no timeout');
+
+  const calls = { sendmsg: 0, recvmsg: 0 };
+  const s = scriptedLibc((x) => ({
+    sendmsg: (fd: number, msg: Uint8Array, flags: number) => (calls.sendmsg++ < 1 ? x.fail(C.EINTR) : sys.sendmsg(fd, msg, flags)),
+    recvmsg: (fd: number, msg: Uint8Array, flags: number) => (calls.recvmsg++ < 2 ? x.fail(C.EINTR) : sys.recvmsg(fd, msg, flags)),
+  }));
+  const [c, d] = socketpair(C.AF_UNIX, C.SOCK_DGRAM, 0, { sys: s.sys });
+  track(t, c);
+  track(t, d);
+  t.equal(c.sendmsg(['again']), 5, 'sendmsg retried after EINTR');
+  t.same(d.recvmsg(10, 64), [Buffer.from('again'), [], 0, null], 'recvmsg retried after EINTR');
+  t.same(calls, { sendmsg: 2, recvmsg: 3 });
+
+  // A datagram to an address; the receiver sees who sent it.
+  const dir = tempDir(t);
+  const rx = track(t, new Socket(C.AF_UNIX, C.SOCK_DGRAM));
+  rx.bind(join(dir, 'rx.sock'));
+  const tx = track(t, new Socket(C.AF_UNIX, C.SOCK_DGRAM));
+  tx.bind(join(dir, 'tx.sock'));
+  t.equal(tx.sendmsg(['to ', 'you'], [], 0, join(dir, 'rx.sock')), 6);
+  t.same(rx.recvmsg(10), [Buffer.from('to you'), [], 0, join(dir, 'tx.sock')]);
+  const e2 = t.throws(() => tx.sendmsg(['x'], [], 0, join(dir, 'nobody.sock')));
+  t.match(e2, { code: 'ENOENT', syscall: 'sendmsg', path: join(dir, 'nobody.sock') });
+  const full = track(t, new Socket(C.AF_UNIX, C.SOCK_DGRAM | C.SOCK_NONBLOCK));
+  const [p] = socketpair(C.AF_UNIX, C.SOCK_DGRAM);
+  track(t, p);
+  full.connect(rx.getsockname() as string);
+  let sent = 0;
+  while (full.sendmsg([Buffer.alloc(1024)]) !== null && sent < 100_000) sent++;
+  t.ok(sent > 0 && sent < 100_000, `non-blocking sendmsg returned null once the receiver was full (${sent} sent)`);
+});
