@@ -176,3 +176,26 @@ t.test('getInheritable / setInheritable', async (t) => {
   t.throws(() => s.getInheritable(), { code: 'EBADF' });
   t.throws(() => s.setInheritable(true), { code: 'EBADF' });
 });
+
+t.test('argument errors of the module functions', async (t) => {
+  t.equal(inetNtoa(new Uint16Array([0x007f, 0x0100]) as unknown as Uint8Array), '127.0.0.1', 'any ArrayBufferView of 4 bytes');
+  t.throws(() => inetNtoa('7f000001' as unknown as Uint8Array), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => inetNtop('2' as unknown as number, Buffer.alloc(4)), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => inetPton(2.5, '1.2.3.4'), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => getnameinfo(['127.0.0.1'] as unknown as [string, number], 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => getnameinfo('127.0.0.1' as unknown as [string, number], 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => getnameinfo(['127.0.0.1', '80' as unknown as number], 0), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => getnameinfo(['127.0.0.1', 80], 'x' as unknown as number), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => getnameinfo(['::1', 80, -1, 0], 0), { code: 'ERR_OUT_OF_RANGE' });
+  // Python answers the same ('::1%1', '80') and ('fe80::1%lo', '80').
+  t.same(getnameinfo(['::1', 80, 5, 1], C.NI_NUMERICHOST | C.NI_NUMERICSERV), ['::1%1', '80'], 'the scope id is used');
+  t.same(getnameinfo(['fe80::1', 80, 0, 1], C.NI_NUMERICHOST | C.NI_NUMERICSERV), ['fe80::1%lo', '80'], 'a link-local scope by name');
+  t.match(t.throws(() => getnameinfo(['example.invalid', 80], 0)), { syscall: 'getaddrinfo' }, 'a name is not numeric');
+  t.match(t.throws(() => gethostbyaddr('no-such-host.invalid')), { code: /^(ENOTFOUND|EAI_AGAIN)$/, hostname: 'no-such-host.invalid' });
+  t.throws(() => getfqdn(1 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => gethostbyname(null as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
+  const [a, b] = socketpair();
+  track(t, a);
+  track(t, b);
+  t.throws(() => fromfd(a.fileno(), 'x' as unknown as number, C.SOCK_STREAM), { code: 'ERR_INVALID_ARG_TYPE' }, 'the dup is closed again');
+});
