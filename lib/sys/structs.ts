@@ -219,8 +219,14 @@ export const MSG_CONTROLLEN_OFFSET = 40;
 /** offsetof(msg_flags): set by recvmsg (MSG_TRUNC, MSG_CTRUNC, ...). */
 export const MSG_FLAGS_OFFSET = 48;
 
+/** CMSG_ALIGN: control messages are aligned to sizeof(size_t). */
+export function cmsgAlign(n: number): number {
+  return (n + 7) & ~7;
+}
+
 // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; unsigned char data[]; }
-/** sizeof(struct cmsghdr): the data starts right after it (already aligned). */
+// The data starts right after the header, which is already aligned.
+/** sizeof(struct cmsghdr), and the offset of the data. */
 export const CMSGHDR_SIZE = 16;
 /** offsetof(cmsg_len): a size_t, header included (CMSG_LEN of the data). */
 export const CMSG_LEN_OFFSET = 0;
@@ -228,11 +234,6 @@ export const CMSG_LEN_OFFSET = 0;
 export const CMSG_LEVEL_OFFSET = 8;
 /** offsetof(cmsg_type): SCM_RIGHTS, IP_PKTINFO, ... */
 export const CMSG_TYPE_OFFSET = 12;
-
-/** CMSG_ALIGN: control messages are aligned to sizeof(size_t). */
-export function cmsgAlign(n: number): number {
-  return (n + 7) & ~7;
-}
 
 // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
 /** sizeof(struct ucred). */
