@@ -16,6 +16,7 @@ import {
 } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { check, errnoOf } from '../sys/call.js';
+import { fail } from '../sys/check.js';
 import { gaiFailure, gaiNotFound, gaiRaw } from '../sys/getaddrinfo.js';
 import { SyscallError, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { decodeAddress } from './address.js';
@@ -94,12 +95,13 @@ export function hasDualstackIpv6(): boolean {
 /**
  * The index of the network interface `name` (Python's `if_nametoindex`).
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a non-string.
- * @throws {SyscallError} `ENODEV` when there is no such interface (Python: OSError "no interface with this name").
+ * @throws {SyscallError} `ENODEV` when there is no such interface (Python: OSError "no interface with this name",
+ *   without an errno).
  */
 export function ifNametoindex(name: string): number {
   const sys = libc();
   const index = sys.if_nametoindex(textArg(name, 'name'));
-  if (index === 0) throw osError(sys.errno(), 'ifNametoindex', 'no interface with this name');
+  if (index === 0) throw fail(sys, 'ifNametoindex', undefined);
   return index;
 }
 
@@ -114,7 +116,7 @@ export function ifIndextoname(index: number): string {
   if (index < 0 || index > 0xffffffff) throw outOfRange('index', 'an integer >= 0 and <= 4294967295', index);
   const sys = libc();
   const name = sys.if_indextoname(index, Buffer.alloc(IF_NAMESIZE));
-  if (name === null) throw new SyscallError(sys.errno(), 'ifIndextoname');
+  if (name === null) throw fail(sys, 'ifIndextoname', undefined);
   return name;
 }
 
@@ -126,7 +128,7 @@ export function ifIndextoname(index: number): string {
 export function ifNameindex(): [index: number, name: string][] {
   const sys = libc();
   const head = sys.if_nameindex();
-  if (head === 0n) throw new SyscallError(sys.errno(), 'ifNameindex');
+  if (head === 0n) throw fail(sys, 'ifNameindex', undefined);
   const out: [number, string][] = [];
   try {
     for (let p = head; ; p += BigInt(IF_NAMEINDEX_SIZE)) {
@@ -181,7 +183,7 @@ export function inetNtop(family: number, packedIp: Uint8Array): string {
   if (bytes.byteLength !== len) throw invalidArgValue('packedIp', `must be ${len} bytes long (invalid length of packed IP address string)`, bytes);
   const sys = libc();
   const text = sys.inet_ntop(family, bytes, Buffer.alloc(64), 64);
-  if (text === null) throw new SyscallError(sys.errno(), 'inetNtop');
+  if (text === null) throw fail(sys, 'inetNtop', undefined);
   return text;
 }
 
