@@ -517,7 +517,7 @@ export class Socket {
    * MSG_NOSIGNAL). In timeout mode the timeout bounds the whole call, as
    * in Python 3.5+.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not bytes or a string.
-   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode (a SyscallError: it carries `bytesSent` too).
    * @throws {SyscallError} `EAGAIN` on a non-blocking socket whose buffer filled up (Python's
    *   BlockingIOError), `EPIPE`, `ECONNRESET`, `EBADF`...; each carries `bytesSent` ({@link SendallError}).
    */

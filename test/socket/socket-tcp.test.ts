@@ -218,7 +218,8 @@ for (const [name, family, host, any] of families) {
       }
     }
     t.match(timedOut, { code: 'ETIMEDOUT', syscall: 'send' });
-    t.throws(() => a.sendall(chunk), { code: 'ETIMEDOUT', syscall: 'sendall' });
+    t.throws(() => a.sendall(chunk), { code: 'ETIMEDOUT', syscall: 'sendall', bytesSent: Number },
+      'a sendall timeout is a SyscallError too, so it carries bytesSent');
   });
 
   t.test(`${name}: EPIPE after the peer closed, and the process survives`, { skip }, async (t) => {
