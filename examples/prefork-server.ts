@@ -49,6 +49,8 @@ interface Worker {
   proc: ChildProcess;
   channel: Socket;
   ready: number;
+  /** It has said "R" at least once. */
+  started: boolean;
 }
 
 function startWorker(ctx: ProgramContext, sel: BaseSelector<Worker | null>, workers: Set<Worker>): Worker {
@@ -66,7 +68,7 @@ function startWorker(ctx: ProgramContext, sel: BaseSelector<Worker | null>, work
     theirs.close();
   }
   mine.setblocking(false);
-  const w: Worker = { proc, channel: mine, ready: 0 };
+  const w: Worker = { proc, channel: mine, ready: 0, started: false };
   proc.on('error', (err) => console.error(`${ctx.name}: could not start a worker: ${err.message}`));
   proc.on('exit', (code, signal) => {
     if (code !== 0) ctx.log('worker', proc.pid, 'ended with', signal ?? `status ${code}`);
@@ -78,9 +80,19 @@ function startWorker(ctx: ProgramContext, sel: BaseSelector<Worker | null>, work
 
 /** Read a worker's "R"s; at end of stream the worker is gone: forget it, and start another unless stopping. */
 function readWorker(ctx: ProgramContext, sel: BaseSelector<Worker | null>, w: Worker, workers: Set<Worker>): void {
-  const data = w.channel.recv(64);
+  let data: Buffer | null;
+  try {
+    data = w.channel.recv(64);
+  } catch (err) {
+    // ECONNRESET: the worker died with a connection still unread in its
+    // channel (the kernel closes that fd: its client sees the end). Gone too.
+    if (!(err instanceof SyscallError)) throw err;
+    data = Buffer.alloc(0);
+  }
   if (data === null) return;
   if (data.length > 0) {
+    if (!w.started) ctx.log('worker', w.proc.pid, 'ready');
+    w.started = true;
     w.ready += data.length;
     return;
   }

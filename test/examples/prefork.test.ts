@@ -6,7 +6,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  burst, echo, interrupt, pattern, rawClient, runProgram, settleFds, sleep, startServer, waitCount,
+  burst, echo, fdCount, interrupt, pattern, rawClient, runProgram, settleFds, sleep, startServer, waitCount,
 } from './server-harness.js';
 
 /** Child pids of a process (from /proc). */
@@ -25,9 +25,12 @@ async function gone(pids: number[], ms = 10_000): Promise<boolean> {
 }
 
 t.test('prefork-server: N workers serve every client, fds passed over a socketpair; no leak; SIGINT stops all', async (t) => {
-  const { proc, port, base } = await startServer(t, 'prefork-server', ['--workers', '3']);
+  const { proc, port } = await startServer(t, 'prefork-server', ['--workers', '3']);
   const started = await proc.waitFor(/^3 workers started: (\d+) (\d+) (\d+)$/m);
   const workers = started.slice(1, 4).map(Number).sort();
+  await waitCount(proc, /^worker \d+ ready$/gm, 3);
+  // The baseline once the workers run: the listening socket and one channel per worker.
+  const base = fdCount(proc.pid);
   t.same(childPids(proc.pid), workers, 'three worker processes, started before any client');
 
   t.equal((await echo(port, 'hello\n')).toString(), 'hello\n', 'raw echo');
@@ -83,7 +86,10 @@ t.test('prefork-server: a worker that dies is replaced; SIGINT while serving', a
   process.kill(victim, 'SIGKILL');
   const replaced = await proc.waitFor(new RegExp(`^worker ${victim} is gone; started worker (\\d+)$`, 'm'));
   const fresh = Number(replaced[1]);
-  t.same(childPids(proc.pid), [Number(m[2]), fresh].sort(), 'two workers again');
+  const want = [Number(m[2]), fresh].sort();
+  // The killed one stays listed until Node has reaped it.
+  for (let i = 0; i < 200 && JSON.stringify(childPids(proc.pid)) !== JSON.stringify(want); i++) await sleep(25);
+  t.same(childPids(proc.pid), want, 'two workers again');
   const a = await rawClient(port);
   const b = await rawClient(port);
   a.sock.write('a');
@@ -107,4 +113,28 @@ t.test('prefork-server: usage and --help', async (t) => {
   t.equal(bad.code, 2);
   t.match(bad.err, 'usage: prefork-server [host] [port]\n');
   t.match(bad.err, /--workers must be an integer from 1 to 64/);
+});
+
+t.test('prefork-server: a worker that dies with a connection in flight is replaced; that client sees the end', async (t) => {
+  const { proc, port } = await startServer(t, 'prefork-server', ['--workers', '1']);
+  const m = await proc.waitFor(/^1 workers started: (\d+)$/m);
+  const victim = Number(m[1]);
+  t.teardown(() => {
+    try {
+      process.kill(victim, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  await proc.waitFor(new RegExp(`^worker ${victim} ready$`, 'm'));
+  process.kill(victim, 'SIGSTOP');
+  const lost = await rawClient(port);
+  await proc.waitFor(new RegExp(`handed to worker ${victim}$`, 'm'));
+  process.kill(victim, 'SIGKILL');
+  await proc.waitFor(new RegExp(`^worker ${victim} is gone; started worker \\d+$`, 'm'));
+  await lost.ended;
+  t.pass('the client whose fd was in flight saw its connection close');
+  t.equal((await echo(port, 'after\n')).toString(), 'after\n', 'the replacement serves');
+  await interrupt(t, proc);
+  t.equal(proc.err(), '', 'nothing on stderr');
 });
