@@ -181,7 +181,10 @@ export function recvmsgOn(t: MsgTarget, bufs: Uint8Array[], ancbufsize: unknown,
     decodeAddress(NAME, MSG.readUInt32LE(MSG_NAMELEN_OFFSET))];
 }
 
-/** The writable views of `buffers` for recvmsgInto. */
+/**
+ * The writable views of `buffers` for recvmsgInto.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `buffers` is not an array (or iterable) of Uint8Array/ArrayBufferView.
+ */
 export function writableList(buffers: unknown): Uint8Array[] {
   return listOf(buffers, 'buffers').map((b, i) => bytesOf(b, `buffers[${i}]`, false));
 }

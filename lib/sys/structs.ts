@@ -197,7 +197,9 @@ export function writeEpollEvent(words: Int32Array | Uint32Array, word: number, e
 // struct iovec { void *iov_base; size_t iov_len; }
 /** sizeof(struct iovec). */
 export const IOVEC_SIZE = 16;
+/** offsetof(iov_base): the buffer's address. */
 export const IOV_BASE_OFFSET = 0;
+/** offsetof(iov_len): the buffer's length, a size_t. */
 export const IOV_LEN_OFFSET = 8;
 
 // struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov;
