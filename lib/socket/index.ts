@@ -1,8 +1,11 @@
 /**
  * Python's module `socket` for Linux: the {@link Socket} class, the
  * functions that make sockets (`socketpair`, `createConnection`,
- * `createServer`), name resolution and address formatting, the default
- * timeout, the errors a socket call throws, and the module's constants.
+ * `createServer`, `fromfd`), fd passing (`sendFds`, `recvFds`,
+ * `CMSG_LEN`/`CMSG_SPACE`), name resolution and address conversion
+ * (`getaddrinfo`, `getnameinfo`, `gethostbyname`, `inetPton`, ...), byte
+ * order, network interfaces, the default timeout, the errors a socket call
+ * throws, and the module's constants.
  * The package exports this module as the subpath `node-selectors/socket`.
  */
 
