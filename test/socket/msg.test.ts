@@ -128,11 +128,9 @@ t.test('an fd sent with sendFds works in another process', async (t) => {
   const [p, q] = socketpair();
   track(t, p);
   track(t, q);
-  const script = join(t.testdirName, 'child.mjs');
   const lib = new URL('../../lib/socket/index.ts', import.meta.url).pathname;
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  mkdirSync(t.testdirName, { recursive: true });
-  writeFileSync(script, `
+  // The child: takes the fd from its fd 3 (its end of a socketpair) and writes through it.
+  const script = join(t.testdir({ 'child.mjs': `
     const { Socket, recvFds } = await import(${JSON.stringify(lib)});
     const chan = new Socket(null, null, null, 3);
     chan.settimeout(10);
@@ -141,7 +139,7 @@ t.test('an fd sent with sendFds works in another process', async (t) => {
     s.sendall('child ' + process.pid + ' got ' + data.toString());
     s.close();
     chan.close();
-  `);
+  ` }), 'child.mjs');
   const { spawn } = await import('node:child_process');
   const proc = spawn(process.execPath, [...process.execArgv, script], { stdio: ['ignore', 'inherit', 'inherit', child.fileno()] });
   child.close();
