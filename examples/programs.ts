@@ -41,6 +41,7 @@ export const PROGRAMS: Record<string, ProgramEntry> = {
   // Seed 004: server models, blocking → processes → threads → non-blocking → select → epoll.
   'single-process-server': { seed: '004 server models', load: () => import('./single-process-server.js') },
   'multi-process-server': { seed: '004 server models', load: () => import('./multi-process-server.js') },
+  'prefork-server': { seed: '004 server models', load: () => import('./prefork-server.js') },
   'multi-thread-server': { seed: '004 server models', load: () => import('./multi-thread-server.js') },
   'nonblocking-server': { seed: '004 server models', load: () => import('./nonblocking-server.js') },
   'select-stdin-server': { seed: '004 server models', load: () => import('./select-stdin-server.js') },

@@ -97,7 +97,7 @@ export const ERROR_CODES = {
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',
-    description: 'A socket operation did not complete within the timeout set by settimeout().',
+    description: 'A socket operation did not complete within the timeout set by settimeout() (a SocketTimeoutError is a SyscallError, as TimeoutError is an OSError).',
   },
   ENOTFOUND: {
     className: 'SyscallError',
@@ -267,16 +267,23 @@ export class KeyError extends Error {
   }
 }
 
-/** Python's `TimeoutError` (`socket.timeout`): code `ETIMEDOUT`, message `timed out`. */
-export class SocketTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  /** The operation that timed out (`recv`, `connect`, ...). */
-  readonly syscall: string;
+/**
+ * Python's `TimeoutError` (`socket.timeout`): a socket operation in timeout
+ * mode ran out of time. As Python's is a subclass of `OSError`, this is a
+ * {@link SyscallError}: `code` `ETIMEDOUT`, `errno` 110, `syscall` the
+ * operation (`recv`, `connect`, ...), `strerror` and message `timed out`
+ * (`recv timed out`); `name` is `TimeoutError`. A
+ * `catch (e) { if (e instanceof SyscallError) ... }` sees timeouts too, as
+ * Python's `except OSError:` does.
+ */
+export class SocketTimeoutError extends SyscallError {
+  declare readonly code: 'ETIMEDOUT';
 
   constructor(syscall: string) {
-    super(`${syscall} timed out`);
+    // ETIMEDOUT is 110 on every Linux architecture this library runs on.
+    super(110, syscall, undefined, 'ETIMEDOUT', 'timed out');
+    this.message = `${syscall} timed out`;
     this.name = 'TimeoutError';
-    this.syscall = syscall;
   }
 }
 

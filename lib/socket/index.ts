@@ -1,8 +1,11 @@
 /**
  * Python's module `socket` for Linux: the {@link Socket} class, the
  * functions that make sockets (`socketpair`, `createConnection`,
- * `createServer`), name resolution and address formatting, the default
- * timeout, the errors a socket call throws, and the module's constants.
+ * `createServer`, `fromfd`), fd passing (`sendFds`, `recvFds`,
+ * `CMSG_LEN`/`CMSG_SPACE`), name resolution and address conversion
+ * (`getaddrinfo`, `getnameinfo`, `gethostbyname`, `inetPton`, ...), byte
+ * order, network interfaces, the default timeout, the errors a socket call
+ * throws, and the module's constants.
  * The package exports this module as the subpath `node-selectors/socket`.
  */
 
@@ -23,6 +26,12 @@ export { TextIOWrapper } from './text-io.js';
 export type { MakefileOptions, BinaryFile } from './text-io.js';
 export type { SendfileSource } from './sendfile.js';
 export { getaddrinfo, formatAddress, familyOf } from './address.js';
+export {
+  fromfd, close, hasDualstackIpv6, ifNametoindex, ifIndextoname, ifNameindex, inetPton, inetNtop, inetAton,
+  inetNtoa, htons, ntohs, htonl, ntohl, gethostname, gethostbyname, gethostbyaddr, getfqdn, getnameinfo,
+} from './functions.js';
+export { CMSG_LEN, CMSG_SPACE, sendFds, recvFds } from './msg.js';
+export type { AncData, AncDataIn, RecvmsgResult, RecvmsgIntoResult } from './msg.js';
 export type { Address, SocketAddress, IPv4Address, IPv6Address, RawAddress, AddrInfo } from './address.js';
 export { SocketTimeoutError, SyscallError } from '../errors.js';
 export * from './constants.js';

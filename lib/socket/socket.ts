@@ -14,9 +14,9 @@ import {
   AF_INET, AF_INET6, AF_UNIX, EAGAIN, ECONNRESET, EINTR, EBADF, F_DUPFD_CLOEXEC, FIONBIO,
   IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_REUSEADDR,
-  SO_REUSEPORT, SO_TYPE, SOMAXCONN,
+  SO_REUSEPORT, SO_TYPE, SOMAXCONN, SO_PEERCRED, F_GETFD, F_SETFD, FD_CLOEXEC,
 } from '../sys/constants.js';
-import { SOCKADDR_STORAGE_SIZE } from '../sys/structs.js';
+import { SOCKADDR_STORAGE_SIZE, UCRED_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall, type DataCall } from '../sys/call.js';
 import {
@@ -29,6 +29,10 @@ import {
 } from './address.js';
 import { openSocketFile, type BinaryFile, type MakefileOptions, type TextIOWrapper } from './text-io.js';
 import { sendfileFrom, type SendfileSource } from './sendfile.js';
+import {
+  recvmsgOn, sendmsgOn, writableList,
+  type AncDataIn, type MsgTarget, type RecvmsgIntoResult, type RecvmsgResult,
+} from './msg.js';
 
 /** Extra, non-Python options of the {@link Socket} constructor and the module functions. */
 export interface SocketOptions {
@@ -539,7 +543,7 @@ export class Socket {
    * MSG_NOSIGNAL). In timeout mode the timeout bounds the whole call, as
    * in Python 3.5+.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for data that is not bytes or a string.
-   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode (a SyscallError: it carries `bytesSent` too).
    * @throws {SyscallError} `EAGAIN` on a non-blocking socket whose buffer filled up (Python's
    *   BlockingIOError), `EPIPE`, `ECONNRESET`, `EBADF`...; each carries `bytesSent` ({@link SendallError}).
    */
@@ -599,6 +603,100 @@ export class Socket {
     const f = flags | MSG_NOSIGNAL;
     const r = sockCall(sys, fd, this.#mode('sendto'), POLLOUT, 'sendto', SENDTO, buf, len, f, () => sockaddrTarget(ADDR, len));
     return r === WOULD_BLOCK ? null : r;
+  }
+
+  #msgTarget(syscall: string): MsgTarget {
+    if (this.#fd < 0) throw closedError(syscall);
+    return { sys: this.#sys, fd: this.#fd, family: this.#family, timeoutMs: this.#mode(syscall) };
+  }
+
+  /**
+   * Send the bytes of `buffers` (gathered, in order) and the control
+   * messages `ancdata` (`[level, type, data]` each) in one sendmsg(2), to
+   * `address` if given (Python's `sendmsg`), with MSG_NOSIGNAL. Returns the
+   * bytes sent, or `null` when non-blocking and it would block. Strings in
+   * `buffers` are sent as UTF-8 (a Node convenience).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for buffers or ancdata items of the wrong shape, or a bad address.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for flags/level/type outside int32, a bad port or path.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed, or a bad fd in SCM_RIGHTS), `EPIPE`, `EMSGSIZE`, `EINVAL`...
+   */
+  sendmsg(buffers: readonly SendData[], ancdata: readonly AncDataIn[] = [], flags = 0, address: Address | null = null): number | null {
+    return sendmsgOn(this.#msgTarget('sendmsg'), buffers, ancdata, flags, address, 'sendmsg');
+  }
+
+  /**
+   * Receive up to `bufsize` bytes and up to `ancbufsize` bytes of control
+   * messages in one recvmsg(2) (Python's `recvmsg`): `[data, ancdata,
+   * msgFlags, address]`, ancdata a list of `[level, type, data]`; size
+   * `ancbufsize` with {@link CMSG_SPACE}/{@link CMSG_LEN}. Control data cut
+   * short sets MSG_CTRUNC in msgFlags, a datagram cut short MSG_TRUNC.
+   * The address is null on a connected stream. Received fds are
+   * close-on-exec (MSG_CMSG_CLOEXEC is always passed: a deviation, Python
+   * leaves them inheritable). Non-blocking and nothing to read: `null`.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for non-number arguments.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative bufsize or ancbufsize.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`...
+   */
+  recvmsg(bufsize: number, ancbufsize = 0, flags = 0): RecvmsgResult | null {
+    const t = this.#msgTarget('recvmsg');
+    if (!isSize(bufsize)) throw sizeError('bufsize', bufsize);
+    const buf = Buffer.allocUnsafeSlow(bufsize);
+    const r = recvmsgOn(t, [buf], ancbufsize, flags, 'recvmsg');
+    if (r === null) return null;
+    const n = Math.min(r[0], bufsize);
+    return [n === bufsize ? buf : Buffer.from(buf.subarray(0, n)), r[1], r[2], r[3]];
+  }
+
+  /**
+   * recvmsg(2) scattering the bytes into `buffers` in order (Python's
+   * `recvmsg_into`): `[nbytes, ancdata, msgFlags, address]`, or `null` when
+   * non-blocking and nothing is there. See {@link Socket.recvmsg}.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `buffers` is not an array of Uint8Array/ArrayBufferView.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative ancbufsize.
+   * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
+   * @throws {SyscallError} `EBADF` (closed), `ECONNRESET`...
+   */
+  recvmsgInto(buffers: readonly (Uint8Array | ArrayBufferView)[], ancbufsize = 0, flags = 0): RecvmsgIntoResult | null {
+    const t = this.#msgTarget('recvmsgInto');
+    return recvmsgOn(t, writableList(buffers), ancbufsize, flags, 'recvmsgInto');
+  }
+
+  /**
+   * The credentials of the peer process of an AF_UNIX socket as `[pid,
+   * uid, gid]` (SO_PEERCRED; not a Python method: Python code writes
+   * `struct.unpack('3i', sock.getsockopt(SOL_SOCKET, SO_PEERCRED, 12))`,
+   * which `getsockopt(SOL_SOCKET, SO_PEERCRED, 12)` here matches).
+   * @throws {SyscallError} `EBADF` (closed), `ENOPROTOOPT` (not AF_UNIX), `ENOTCONN`...
+   */
+  peercred(): [pid: number, uid: number, gid: number] {
+    const b = this.getsockopt(SOL_SOCKET, SO_PEERCRED, UCRED_SIZE);
+    return [b.readInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8)];
+  }
+
+  /**
+   * Whether the fd would be inherited by a child process (not
+   * close-on-exec): Python's `get_inheritable`. Sockets start
+   * non-inheritable.
+   * @throws {SyscallError} `EBADF` (closed).
+   */
+  getInheritable(): boolean {
+    if (this.#fd < 0) throw closedError('getInheritable');
+    return (check(this.#sys, this.#sys.fcntl(this.#fd, F_GETFD, 0), 'getInheritable') & FD_CLOEXEC) === 0;
+  }
+
+  /**
+   * Make the fd inheritable by child processes or not (clears or sets
+   * close-on-exec): Python's `set_inheritable`.
+   * @throws {SyscallError} `EBADF` (closed).
+   */
+  setInheritable(inheritable: boolean): void {
+    if (this.#fd < 0) throw closedError('setInheritable');
+    const sys = this.#sys;
+    const flags = check(sys, sys.fcntl(this.#fd, F_GETFD, 0), 'setInheritable');
+    const next = inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC;
+    if (next !== flags) check(sys, sys.fcntl(this.#fd, F_SETFD, next), 'setInheritable');
   }
 
   /**
@@ -866,10 +964,6 @@ export function socketpair(family = AF_UNIX, type = SOCK_STREAM, proto = 0, opti
   }
 }
 
-function isOSError(err: unknown): boolean {
-  return err instanceof SyscallError || err instanceof SocketTimeoutError;
-}
-
 /**
  * Connect a TCP socket to `[host, port]` (Python's
  * `socket.create_connection`): resolve with getaddrinfo(host, port, 0,
@@ -902,7 +996,8 @@ export function createConnection(
       return sock;
     } catch (err) {
       sock?.close();
-      if (!isOSError(err)) throw err;
+      // A timeout is a SyscallError too (Python's OSError): try the next address.
+      if (!(err instanceof SyscallError)) throw err;
       last = err;
     }
   }

@@ -268,3 +268,117 @@ export const EALREADY = 114;
 export const EINPROGRESS = 115;
 /** Illegal seek: lseek(2) on a pipe, FIFO or socket. */
 export const ESPIPE = 29;
+
+// ---- Added for issue 11: ancillary data, fd passing, more options --------
+// Values from <asm-generic/socket.h>, <bits/socket.h>, <linux/in.h>,
+// <linux/in6.h>, <netinet/tcp.h>, <netdb.h>: x86-64 and arm64 both use the
+// generic socket numbers (only alpha, mips, parisc, sparc differ).
+
+/** Level of TCP options (= IPPROTO_TCP). */
+export const SOL_TCP = 6;
+/** Level of UDP options (= IPPROTO_UDP). */
+export const SOL_UDP = 17;
+/** Level of IPv4 options (= IPPROTO_IP). */
+export const SOL_IP = 0;
+
+export const SO_PRIORITY = 12;
+/** Receive SCM_CREDENTIALS messages on an AF_UNIX socket. */
+export const SO_PASSCRED = 16;
+/** The peer's credentials (struct ucred: pid, uid, gid) of an AF_UNIX socket. */
+export const SO_PEERCRED = 17;
+/** Bind to a network interface by name (needs CAP_NET_RAW). */
+export const SO_BINDTODEVICE = 25;
+export const SO_TIMESTAMP = 29;
+export const SO_PEERSEC = 31;
+export const SO_PASSSEC = 34;
+/** The fwmark of the socket's packets (needs CAP_NET_ADMIN). */
+export const SO_MARK = 36;
+export const SO_INCOMING_CPU = 49;
+
+/** cmsg type: file descriptors (an int array) passed over AF_UNIX. */
+export const SCM_RIGHTS = 1;
+/** cmsg type: struct ucred (pid, uid, gid) over AF_UNIX. */
+export const SCM_CREDENTIALS = 2;
+
+/** recvmsg msg_flags: the control data was cut short (ancbufsize too small). */
+export const MSG_CTRUNC = 0x8;
+export const MSG_CONFIRM = 0x800;
+export const MSG_ERRQUEUE = 0x2000;
+export const MSG_FASTOPEN = 0x20000000;
+
+export const TCP_SYNCNT = 7;
+export const TCP_LINGER2 = 8;
+export const TCP_WINDOW_CLAMP = 10;
+/** struct tcp_info of the connection (read with a buflen). */
+export const TCP_INFO = 11;
+/** The congestion-control algorithm's name (a string option). */
+export const TCP_CONGESTION = 13;
+
+export const SOL_IPV6 = 41;
+
+export const IP_HDRINCL = 3;
+export const IP_OPTIONS = 4;
+export const IP_RECVOPTS = 6;
+export const IP_RETOPTS = 7;
+/** Receive struct in_pktinfo (interface and destination address) with each datagram. */
+export const IP_PKTINFO = 8;
+export const IP_MTU_DISCOVER = 10;
+export const IP_RECVERR = 11;
+export const IP_RECVTTL = 12;
+export const IP_RECVTOS = 13;
+export const IP_MTU = 14;
+export const IP_FREEBIND = 15;
+export const IP_TRANSPARENT = 19;
+export const IP_BIND_ADDRESS_NO_PORT = 24;
+export const IP_DEFAULT_MULTICAST_TTL = 1;
+export const IP_DEFAULT_MULTICAST_LOOP = 1;
+export const IP_MAX_MEMBERSHIPS = 20;
+
+export const IPV6_CHECKSUM = 7;
+export const IPV6_NEXTHOP = 9;
+/** Join an IPv6 multicast group (struct ipv6_mreq; = IPV6_ADD_MEMBERSHIP). */
+export const IPV6_JOIN_GROUP = 20;
+export const IPV6_LEAVE_GROUP = 21;
+export const IPV6_RECVPKTINFO = 49;
+export const IPV6_PKTINFO = 50;
+export const IPV6_RECVHOPLIMIT = 51;
+export const IPV6_HOPLIMIT = 52;
+export const IPV6_RECVHOPOPTS = 53;
+export const IPV6_HOPOPTS = 54;
+export const IPV6_RTHDRDSTOPTS = 55;
+export const IPV6_RECVRTHDR = 56;
+export const IPV6_RTHDR = 57;
+export const IPV6_RECVDSTOPTS = 58;
+export const IPV6_DSTOPTS = 59;
+export const IPV6_RECVPATHMTU = 60;
+export const IPV6_PATHMTU = 61;
+export const IPV6_DONTFRAG = 62;
+export const IPV6_RECVTCLASS = 66;
+export const IPV6_TCLASS = 67;
+
+export const IPPROTO_IGMP = 2;
+export const IPPROTO_GRE = 47;
+export const IPPROTO_ESP = 50;
+export const IPPROTO_AH = 51;
+export const IPPROTO_SCTP = 132;
+export const IPPROTO_UDPLITE = 136;
+
+export const AF_NETLINK = 16;
+export const AF_PACKET = 17;
+export const AF_VSOCK = 40;
+
+export const INADDR_NONE = 0xffffffff;
+
+/** getnameinfo: fail when the host has no name (rather than answer the number). */
+export const NI_NOFQDN = 4;
+export const NI_NAMEREQD = 8;
+export const NI_DGRAM = 16;
+export const NI_MAXHOST = 1025;
+export const NI_MAXSERV = 32;
+
+/** IF_NAMESIZE: interface names are at most 15 bytes plus the NUL. */
+export const IF_NAMESIZE = 16;
+export const ENODEV = 19;
+export const ENXIO = 6;
+export const EAFNOSUPPORT = 97;
+export const EMSGSIZE = 90;

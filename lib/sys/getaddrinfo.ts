@@ -69,11 +69,20 @@ export function gaiRaw(sys: Libc, host: string | null, service: string | null, f
 }
 
 function gaiError(sys: Libc, rc: number, host: string | null): SyscallError {
+  return gaiFailure(sys, rc, 'getaddrinfo', host);
+}
+
+/**
+ * The error for a resolver call (getaddrinfo, getnameinfo) that returned
+ * the EAI_* code `rc`: `ENOTFOUND` for EAI_NONAME/EAI_NODATA, errno for
+ * EAI_SYSTEM (read first), the `EAI_*` name otherwise; `hostname` is `host`.
+ */
+export function gaiFailure(sys: Libc, rc: number, syscall: string, host: string | null): SyscallError {
   const target: ErrorTarget | undefined = host !== null ? { hostname: host } : undefined;
   // EAI_SYSTEM: the cause is in errno (read before any other call).
-  if (rc === EAI_SYSTEM) return fail(sys, 'getaddrinfo', target);
+  if (rc === EAI_SYSTEM) return fail(sys, syscall, target);
   const code = rc === EAI_NONAME || rc === EAI_NODATA ? 'ENOTFOUND' : (EAI_NAMES[rc] ?? `EAI_${-rc}`);
-  return new SyscallError(rc, 'getaddrinfo', target, code, sys.gai_strerror(rc));
+  return new SyscallError(rc, syscall, target, code, sys.gai_strerror(rc));
 }
 
 /**

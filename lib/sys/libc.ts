@@ -102,6 +102,33 @@ export interface Libc {
   /** The address of a libc function (for sigaction handlers). */
   symbol(name: string): bigint;
 
+  /** sendmsg(2) with a `struct msghdr` (structs.ts) whose pointers came from {@link Libc.addressOf}. */
+  sendmsg(fd: number, msg: Uint8Array, flags: number): number;
+  /** recvmsg(2) with a `struct msghdr` (structs.ts) whose pointers came from {@link Libc.addressOf}. */
+  recvmsg(fd: number, msg: Uint8Array, flags: number): number;
+  /**
+   * The address of a Buffer's (or typed array's) bytes, for the pointers
+   * inside a struct (msghdr, iovec). Valid while the buffer is alive and
+   * only for calls made before control returns to the event loop.
+   */
+  addressOf(buf: Uint8Array): bigint;
+  gethostname(name: Uint8Array, len: number): number;
+  /** Returns 0 or an EAI_* code. */
+  getnameinfo(sa: Uint8Array, salen: number, host: Uint8Array | null, hostlen: number, serv: Uint8Array | null, servlen: number, flags: number): number;
+  /** gethostbyaddr_r: 0 or an error number; `result[0]` is 0n when nothing was found (`herrno[0]` says why). */
+  gethostbyaddr_r(addr: Uint8Array, len: number, type: number, ret: Uint8Array, buf: Uint8Array, buflen: number, result: BigUint64Array, herrno: Int32Array): number;
+  /** 0 when there is no such interface (errno set). */
+  if_nametoindex(name: string): number;
+  /** The name, or null when there is no such index (errno set). */
+  if_indextoname(index: number, name: Uint8Array): string | null;
+  /** The address of an array of `struct if_nameindex` ending with index 0, or 0n (errno set). */
+  if_nameindex(): bigint;
+  if_freenameindex(ptr: bigint): void;
+  /** The text, or null (errno set: EAFNOSUPPORT, ENOSPC). */
+  inet_ntop(af: number, src: Uint8Array, dst: Uint8Array, size: number): string | null;
+  /** 1 when `cp` is a valid inet_aton address (stored in `inp`), else 0. */
+  inet_aton(cp: string, inp: Uint8Array): number;
+
   /** Watch an fd with libuv (Node's own loop); the callback gets the readiness. */
   watch(fd: number, readable: boolean, writable: boolean, cb: (status: number, events: WatchEvents) => void): FdWatcher;
 
@@ -133,6 +160,7 @@ interface KoffiFn {
 interface KoffiModule {
   load(path: string): { func(decl: string): KoffiFn; symbol(name: string): bigint };
   errno(): number;
+  address(value: unknown): bigint;
   view(ptr: bigint, len: number): ArrayBuffer;
   decode: { string(ptr: bigint): string };
   node: {
@@ -202,6 +230,18 @@ function load(): Libc {
     sigaction: f('int sigaction(int signum, const void *act, void *oldact)'),
     umask: f('unsigned int umask(unsigned int mask)'),
     symbol: (name: string) => BigInt(lib.symbol(name)),
+    sendmsg: f('long sendmsg(int fd, const void *msg, int flags)'),
+    recvmsg: f('long recvmsg(int fd, void *msg, int flags)'),
+    addressOf: (buf: Uint8Array) => koffi.address(buf),
+    gethostname: f('int gethostname(void *name, size_t len)'),
+    getnameinfo: f('int getnameinfo(const void *sa, uint32_t salen, void *host, uint32_t hostlen, void *serv, uint32_t servlen, int flags)'),
+    gethostbyaddr_r: f('int gethostbyaddr_r(const void *addr, uint32_t len, int type, void *ret, void *buf, size_t buflen, void *result, void *h_errnop)'),
+    if_nametoindex: f('unsigned int if_nametoindex(const char *ifname)'),
+    if_indextoname: f('const char *if_indextoname(unsigned int ifindex, void *ifname)'),
+    if_nameindex: (() => { const fn = f('uint64_t if_nameindex()'); return () => BigInt(fn()); })(),
+    if_freenameindex: (() => { const fn = f('void if_freenameindex(uint64_t ptr)'); return (ptr: bigint) => { fn(ptr); }; })(),
+    inet_ntop: f('const char *inet_ntop(int af, const void *src, void *dst, uint32_t size)'),
+    inet_aton: f('int inet_aton(const char *cp, void *inp)'),
     watch: (fd, readable, writable, cb) => koffi.node.poll(fd, { readable, writable }, cb),
     sendfile: f('long sendfile(int out_fd, int in_fd, void *offset, size_t count)'),
     lseek: f('int64_t lseek(int fd, int64_t offset, int whence)'),

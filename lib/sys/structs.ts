@@ -193,3 +193,126 @@ export function writeEpollEvent(words: Int32Array | Uint32Array, word: number, e
   words[word + EPOLL_EVENT_FD_WORD] = fd;
   words[word + EPOLL_EVENT_FD_WORD + 1] = 0;
 }
+
+// struct iovec { void *iov_base; size_t iov_len; }
+/** sizeof(struct iovec). */
+export const IOVEC_SIZE = 16;
+/** offsetof(iov_base): the buffer's address. */
+export const IOV_BASE_OFFSET = 0;
+/** offsetof(iov_len): the buffer's length, a size_t. */
+export const IOV_LEN_OFFSET = 8;
+
+// struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov;
+//   size_t msg_iovlen; void *msg_control; size_t msg_controllen; int msg_flags; }
+/** sizeof(struct msghdr) on LP64. */
+export const MSGHDR_SIZE = 56;
+/** offsetof(msg_name): the peer's sockaddr (to send to, or filled on receipt). */
+export const MSG_NAME_OFFSET = 0;
+/** offsetof(msg_namelen): a socklen_t, then 4 bytes of padding. */
+export const MSG_NAMELEN_OFFSET = 8;
+/** offsetof(msg_iov): the iovec array. */
+export const MSG_IOV_OFFSET = 16;
+/** offsetof(msg_iovlen): a size_t count of iovecs. */
+export const MSG_IOVLEN_OFFSET = 24;
+/** offsetof(msg_control): the ancillary data buffer. */
+export const MSG_CONTROL_OFFSET = 32;
+/** offsetof(msg_controllen): a size_t; recvmsg sets it to the bytes of control data received. */
+export const MSG_CONTROLLEN_OFFSET = 40;
+/** offsetof(msg_flags): set by recvmsg (MSG_TRUNC, MSG_CTRUNC, ...). */
+export const MSG_FLAGS_OFFSET = 48;
+
+/** CMSG_ALIGN: control messages are aligned to sizeof(size_t). */
+export function cmsgAlign(n: number): number {
+  return (n + 7) & ~7;
+}
+
+// struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; unsigned char data[]; }
+// The data starts right after the header, which is already aligned.
+/** sizeof(struct cmsghdr), and the offset of the data. */
+export const CMSGHDR_SIZE = 16;
+/** offsetof(cmsg_len): a size_t, header included (CMSG_LEN of the data). */
+export const CMSG_LEN_OFFSET = 0;
+/** offsetof(cmsg_level): SOL_SOCKET, IPPROTO_IP, ... */
+export const CMSG_LEVEL_OFFSET = 8;
+/** offsetof(cmsg_type): SCM_RIGHTS, IP_PKTINFO, ... */
+export const CMSG_TYPE_OFFSET = 12;
+
+// struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+/** sizeof(struct ucred). */
+export const UCRED_SIZE = 12;
+
+// struct if_nameindex { unsigned int if_index; char *if_name; }
+/** sizeof(struct if_nameindex): one entry of if_nameindex(3)'s array. */
+export const IF_NAMEINDEX_SIZE = 16;
+/** offsetof(if_index): 0 ends the array. */
+export const IF_INDEX_OFFSET = 0;
+/** offsetof(if_name): a pointer to the NUL-terminated name. */
+export const IF_NAME_OFFSET = 8;
+
+// struct hostent { char *h_name; char **h_aliases; int h_addrtype; int h_length; char **h_addr_list; }
+/** sizeof(struct hostent): what gethostbyaddr_r(3) fills. */
+export const HOSTENT_SIZE = 32;
+/** offsetof(h_name): the official name. */
+export const H_NAME_OFFSET = 0;
+/** offsetof(h_aliases): a NULL-terminated array of names. */
+export const H_ALIASES_OFFSET = 8;
+/** offsetof(h_addrtype): AF_INET or AF_INET6. */
+export const H_ADDRTYPE_OFFSET = 16;
+/** offsetof(h_length): bytes per address. */
+export const H_LENGTH_OFFSET = 20;
+/** offsetof(h_addr_list): a NULL-terminated array of packed addresses. */
+export const H_ADDR_LIST_OFFSET = 24;
+
+/** Write one `struct iovec` at entry `index` of an iovec array: a base address and a length. */
+export function writeIovec(out: Buffer, index: number, base: bigint, len: number): void {
+  const off = index * IOVEC_SIZE;
+  out.writeBigUInt64LE(base, off + IOV_BASE_OFFSET);
+  out.writeBigUInt64LE(BigInt(len), off + IOV_LEN_OFFSET);
+}
+
+/**
+ * Write a `struct msghdr`: name (address and length; 0n/0 for none), the
+ * iovec array and its count, the control buffer and its length; msg_flags
+ * cleared.
+ */
+export function writeMsghdr(
+  out: Buffer, name: bigint, namelen: number, iov: bigint, iovlen: number, control: bigint, controllen: number,
+): void {
+  out.fill(0, 0, MSGHDR_SIZE);
+  out.writeBigUInt64LE(name, MSG_NAME_OFFSET);
+  out.writeUInt32LE(namelen, MSG_NAMELEN_OFFSET);
+  out.writeBigUInt64LE(iov, MSG_IOV_OFFSET);
+  out.writeBigUInt64LE(BigInt(iovlen), MSG_IOVLEN_OFFSET);
+  out.writeBigUInt64LE(control, MSG_CONTROL_OFFSET);
+  out.writeBigUInt64LE(BigInt(controllen), MSG_CONTROLLEN_OFFSET);
+}
+
+/** Write a `struct cmsghdr` at `off` followed by `data`; returns the offset of the next one (CMSG_SPACE). */
+export function writeCmsg(out: Buffer, off: number, level: number, type: number, data: Uint8Array): number {
+  out.writeBigUInt64LE(BigInt(CMSGHDR_SIZE + data.byteLength), off + CMSG_LEN_OFFSET);
+  out.writeInt32LE(level, off + CMSG_LEVEL_OFFSET);
+  out.writeInt32LE(type, off + CMSG_TYPE_OFFSET);
+  out.set(data, off + CMSGHDR_SIZE);
+  return off + cmsgAlign(CMSGHDR_SIZE + data.byteLength);
+}
+
+/**
+ * Decode the control messages in the first `controllen` bytes of `buf` as
+ * `[level, type, data]`, each data a copy, clipped to the bytes that are
+ * really there (the last one may be cut short when MSG_CTRUNC is set), as
+ * CPython's recvmsg does.
+ */
+export function readCmsgs(buf: Buffer, controllen: number): [level: number, type: number, data: Buffer][] {
+  const out: [number, number, Buffer][] = [];
+  const end = Math.min(controllen, buf.length);
+  let off = 0;
+  while (off + CMSGHDR_SIZE <= end) {
+    const len = Number(buf.readBigUInt64LE(off + CMSG_LEN_OFFSET));
+    if (len < CMSGHDR_SIZE) break;
+    const dataEnd = Math.min(off + len, end);
+    out.push([buf.readInt32LE(off + CMSG_LEVEL_OFFSET), buf.readInt32LE(off + CMSG_TYPE_OFFSET),
+      Buffer.from(buf.subarray(off + CMSGHDR_SIZE, dataEnd))]);
+    off += cmsgAlign(len);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import {
 } from '../../lib/socket/socket.js';
 import { libc } from '../../lib/sys/libc.js';
 import * as C from '../../lib/sys/constants.js';
-import { SocketTimeoutError } from '../../lib/errors.js';
+import { SocketTimeoutError, SyscallError } from '../../lib/errors.js';
 import { portOf, scriptedLibc, since, track } from '../fixtures/socket/helpers.js';
 
 const real = libc();
@@ -276,4 +276,20 @@ t.test('createConnection and createServer error handling', async (t) => {
   }));
   t.throws(() => createServer(['127.0.0.1', 0], { sys: noListen.sys }), { code: 'EADDRINUSE', syscall: 'listen' });
   t.ok(closedFd >= 0, 'the socket was closed');
+});
+
+t.test('createConnection: a timeout is an OSError-like SyscallError, sock closed', async (t) => {
+  const srv = track(t, createServer(['127.0.0.1', 0]));
+  const port = portOf(srv);
+  const closed: number[] = [];
+  const s = scriptedLibc((x) => ({
+    connect: () => x.fail(C.EINPROGRESS),
+    poll: () => 0,
+    close: (fd: number) => { closed.push(fd); return real.close(fd); },
+  }));
+  const err = t.throws(() => createConnection(['127.0.0.1', port], 0.01, null, { sys: s.sys }));
+  t.ok(err instanceof SocketTimeoutError);
+  t.ok(err instanceof SyscallError);
+  t.match(err, { code: 'ETIMEDOUT', syscall: 'connect' });
+  t.equal(closed.length, 1, 'the socket that timed out was closed');
 });

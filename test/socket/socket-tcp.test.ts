@@ -178,7 +178,10 @@ for (const [name, family, host, any] of families) {
     const err = t.throws(() => conn.recv(10)) as SocketTimeoutError;
     const waited = since(start);
     t.ok(err instanceof SocketTimeoutError);
-    t.match(err, { code: 'ETIMEDOUT', syscall: 'recv', name: 'TimeoutError' });
+    t.ok(err instanceof SyscallError, 'a timeout is a SyscallError, as TimeoutError is an OSError');
+    t.match(err, {
+      code: 'ETIMEDOUT', errno: 110, syscall: 'recv', name: 'TimeoutError', message: 'recv timed out', strerror: 'timed out',
+    });
     t.ok(waited >= 150, `waited ${waited.toFixed(0)} ms >= 150`);
     t.ok(waited < 5000, 'but not forever');
     t.throws(() => conn.recvInto(Buffer.alloc(1)), { code: 'ETIMEDOUT', syscall: 'recvInto' });
@@ -215,7 +218,8 @@ for (const [name, family, host, any] of families) {
       }
     }
     t.match(timedOut, { code: 'ETIMEDOUT', syscall: 'send' });
-    t.throws(() => a.sendall(chunk), { code: 'ETIMEDOUT', syscall: 'sendall' });
+    t.throws(() => a.sendall(chunk), { code: 'ETIMEDOUT', syscall: 'sendall', bytesSent: Number },
+      'a sendall timeout is a SyscallError too, so it carries bytesSent');
   });
 
   t.test(`${name}: EPIPE after the peer closed, and the process survives`, { skip }, async (t) => {

@@ -56,5 +56,16 @@ export function koffiLayouts(): Record<string, KoffiLayout> {
       ai_flags: 'int', ai_family: 'int', ai_socktype: 'int', ai_protocol: 'int', ai_addrlen: 'uint32_t',
       ai_addr: 'void *', ai_canonname: 'char *', ai_next: 'void *',
     }), ['ai_flags', 'ai_family', 'ai_socktype', 'ai_protocol', 'ai_addrlen', 'ai_addr', 'ai_canonname', 'ai_next']),
+    iovec: layout(koffi.struct('ns_iovec', { iov_base: 'void *', iov_len: 'size_t' }), ['iov_base', 'iov_len']),
+    msghdr: layout(koffi.struct('ns_msghdr', {
+      msg_name: 'void *', msg_namelen: 'uint32_t', msg_iov: 'void *', msg_iovlen: 'size_t',
+      msg_control: 'void *', msg_controllen: 'size_t', msg_flags: 'int',
+    }), ['msg_name', 'msg_namelen', 'msg_iov', 'msg_iovlen', 'msg_control', 'msg_controllen', 'msg_flags']),
+    cmsghdr: layout(koffi.struct('ns_cmsghdr', { cmsg_len: 'size_t', cmsg_level: 'int', cmsg_type: 'int' }), ['cmsg_len', 'cmsg_level', 'cmsg_type']),
+    ucred: layout(koffi.struct('ns_ucred', { pid: 'int', uid: 'uint32_t', gid: 'uint32_t' }), ['pid', 'uid', 'gid']),
+    if_nameindex: layout(koffi.struct('ns_if_nameindex', { if_index: 'unsigned int', if_name: 'char *' }), ['if_index', 'if_name']),
+    hostent: layout(koffi.struct('ns_hostent', {
+      h_name: 'char *', h_aliases: 'void *', h_addrtype: 'int', h_length: 'int', h_addr_list: 'void *',
+    }), ['h_name', 'h_aliases', 'h_addrtype', 'h_length', 'h_addr_list']),
   };
 }

@@ -40,6 +40,56 @@ t.test('struct layouts match koffi on this arch', async (t) => {
     ai_protocol: S.AI_PROTOCOL_OFFSET, ai_addrlen: S.AI_ADDRLEN_OFFSET, ai_addr: S.AI_ADDR_OFFSET,
     ai_canonname: S.AI_CANONNAME_OFFSET, ai_next: S.AI_NEXT_OFFSET,
   })) t.equal(k.addrinfo.offsets[field], off, `addrinfo.${field}`);
+  t.equal(k.iovec.size, S.IOVEC_SIZE);
+  t.equal(k.iovec.offsets.iov_base, S.IOV_BASE_OFFSET);
+  t.equal(k.iovec.offsets.iov_len, S.IOV_LEN_OFFSET);
+  t.equal(k.msghdr.size, S.MSGHDR_SIZE);
+  for (const [field, off] of Object.entries({
+    msg_name: S.MSG_NAME_OFFSET, msg_namelen: S.MSG_NAMELEN_OFFSET, msg_iov: S.MSG_IOV_OFFSET,
+    msg_iovlen: S.MSG_IOVLEN_OFFSET, msg_control: S.MSG_CONTROL_OFFSET, msg_controllen: S.MSG_CONTROLLEN_OFFSET,
+    msg_flags: S.MSG_FLAGS_OFFSET,
+  })) t.equal(k.msghdr.offsets[field], off, `msghdr.${field}`);
+  t.equal(k.cmsghdr.size, S.CMSGHDR_SIZE, 'cmsghdr: data follows at CMSG_ALIGN(sizeof)');
+  t.equal(k.cmsghdr.offsets.cmsg_len, S.CMSG_LEN_OFFSET);
+  t.equal(k.cmsghdr.offsets.cmsg_level, S.CMSG_LEVEL_OFFSET);
+  t.equal(k.cmsghdr.offsets.cmsg_type, S.CMSG_TYPE_OFFSET);
+  t.equal(k.ucred.size, S.UCRED_SIZE);
+  t.equal(k.if_nameindex.size, S.IF_NAMEINDEX_SIZE);
+  t.equal(k.if_nameindex.offsets.if_index, S.IF_INDEX_OFFSET);
+  t.equal(k.if_nameindex.offsets.if_name, S.IF_NAME_OFFSET);
+  t.equal(k.hostent.size, S.HOSTENT_SIZE);
+  for (const [field, off] of Object.entries({
+    h_name: S.H_NAME_OFFSET, h_aliases: S.H_ALIASES_OFFSET, h_addrtype: S.H_ADDRTYPE_OFFSET,
+    h_length: S.H_LENGTH_OFFSET, h_addr_list: S.H_ADDR_LIST_OFFSET,
+  })) t.equal(k.hostent.offsets[field], off, `hostent.${field}`);
+});
+
+t.test('msghdr and cmsg encoders', async (t) => {
+  const msg = Buffer.alloc(S.MSGHDR_SIZE, 0xff);
+  S.writeMsghdr(msg, 0x1000n, 16, 0x2000n, 2, 0x3000n, 24);
+  t.equal(msg.readBigUInt64LE(S.MSG_NAME_OFFSET), 0x1000n);
+  t.equal(msg.readUInt32LE(S.MSG_NAMELEN_OFFSET), 16);
+  t.equal(msg.readUInt32LE(S.MSG_NAMELEN_OFFSET + 4), 0, 'padding cleared');
+  t.equal(msg.readBigUInt64LE(S.MSG_IOV_OFFSET), 0x2000n);
+  t.equal(msg.readBigUInt64LE(S.MSG_IOVLEN_OFFSET), 2n);
+  t.equal(msg.readBigUInt64LE(S.MSG_CONTROL_OFFSET), 0x3000n);
+  t.equal(msg.readBigUInt64LE(S.MSG_CONTROLLEN_OFFSET), 24n);
+  t.equal(msg.readInt32LE(S.MSG_FLAGS_OFFSET), 0);
+  const iov = Buffer.alloc(2 * S.IOVEC_SIZE);
+  S.writeIovec(iov, 1, 0xabcn, 7);
+  t.equal(iov.readBigUInt64LE(S.IOVEC_SIZE), 0xabcn);
+  t.equal(iov.readBigUInt64LE(S.IOVEC_SIZE + 8), 7n);
+  const ctl = Buffer.alloc(64);
+  const next = S.writeCmsg(ctl, 0, 1, 1, Buffer.from([1, 2, 3, 4, 5]));
+  t.equal(next, 24, 'CMSG_SPACE(5)');
+  S.writeCmsg(ctl, next, 0, 8, Buffer.from([9]));
+  t.same(S.readCmsgs(ctl, next + 17), [[1, 1, Buffer.from([1, 2, 3, 4, 5])], [0, 8, Buffer.from([9])]]);
+  t.same(S.readCmsgs(ctl, next + 16), [[1, 1, Buffer.from([1, 2, 3, 4, 5])], [0, 8, Buffer.alloc(0)]], 'data clipped to controllen');
+  t.same(S.readCmsgs(ctl, 10), [], 'no room for a header');
+  const bad = Buffer.alloc(32);
+  bad.writeBigUInt64LE(3n, 0);
+  t.same(S.readCmsgs(bad, 32), [], 'a cmsg_len below the header ends the walk');
+  t.equal(S.cmsgAlign(17), 24);
 });
 
 t.test('fd_set bit helpers match FD_SET on a little-endian long array', async (t) => {
