@@ -6,8 +6,9 @@
  * What it teaches: a complete non-blocking server. Each connection has an
  * input side (bytes are fed to an incremental request parser, so a request
  * split across reads, or several pipelined in one read, are both handled)
- * and an output queue (response heads, small files in memory, large files
- * read in 64 KiB pieces as the socket drains). The loop asks epoll for
+ * and an output queue (response heads, small files from memory — kept in
+ * a cache revalidated by stat() — and large files handed to the kernel
+ * with sendfile(2) as the socket drains). The loop asks epoll for
  * EPOLLOUT only while a connection has output pending — a socket is
  * almost always writable, so watching it for ever would spin — and stops
  * reading from a connection whose queue is full, so a client that sends
@@ -60,7 +61,7 @@ import { contentType, errorPage, FileCache, resolveTarget, responseHead } from '
 import { epollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
-/** Bytes asked of recv() and of a file per read. */
+/** Bytes asked of recv() per read. */
 const READ_SIZE = 64 * 1024;
 /** Files up to this size are read whole and sent with their head in one piece. */
 const SMALL_FILE = 64 * 1024;
@@ -69,7 +70,7 @@ const MAX_QUEUED = 16;
 /** How long a connection that was answered and shut down may take to close its side. */
 const LINGER_MS = 2000;
 
-/** A file being sent: read a piece at a time, as the socket takes them. */
+/** A file being sent with sendfile(2), a piece at a time, as the socket takes them. */
 interface FileBody {
   readonly fd: number;
   position: number;
@@ -259,13 +260,14 @@ class StaticServer {
         out.shift();
         continue;
       }
-      const chunk = Buffer.allocUnsafe(Math.min(READ_SIZE, item.remaining));
-      const n = readSync(item.fd, chunk, 0, chunk.length, item.position);
+      // sendfile(2): the kernel copies from the page cache to the socket, no pass through JavaScript.
+      const n = sock.sendfile(item.fd, item.position, item.remaining);
+      if (n === null) return false; // the send buffer is full: wait for EPOLLOUT
       // Content-Length is promised: a file that shrank leaves the response unfinishable.
       if (n === 0) throw new Error('file shrank while being sent');
+      conn.lastActive = this.#now;
       item.position += n;
       item.remaining -= n;
-      out.unshift(chunk.subarray(0, n));
     }
     return true;
   }

@@ -6,7 +6,7 @@
 
 import { CodedError, SocketTimeoutError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { POLLIN, POLLOUT, SEEK_CUR, SEEK_SET, SOCK_STREAM } from '../sys/constants.js';
-import { check, sockCall, type DataCall } from '../sys/call.js';
+import { WOULD_BLOCK, check, sockCall, type DataCall } from '../sys/call.js';
 import type { Libc } from '../sys/libc.js';
 import type { SendallError, Socket } from './socket.js';
 
@@ -42,8 +42,13 @@ function fdOf(file: unknown): number {
  * or the kernel refuses before any byte went out (EINVAL, ENOSYS,
  * EOVERFLOW, ...), read + sendall instead. Afterwards the file's position
  * is `offset` + the bytes sent (lseek), when anything was sent.
- * @returns the bytes sent.
- * @throws {CodedError} `ERR_SENDFILE_UNSUPPORTED` on a non-blocking or non-SOCK_STREAM socket.
+ *
+ * A non-blocking socket (`timeoutMs` 0; Python refuses those) makes one
+ * sendfile(2) call, as `send()` does: the bytes the kernel took now, or
+ * `null` when the send buffer is full. It needs a file that can seek.
+ * @returns the bytes sent, or `null` (non-blocking, would block).
+ * @throws {CodedError} `ERR_SENDFILE_UNSUPPORTED` on a non-SOCK_STREAM socket, or a non-blocking one with a
+ *   file that cannot seek (a pipe).
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a file that is not an fd, `{ fileno() }` or `{ fd }`, or a
  *   non-integer offset/count.
  * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative fd or offset, or a count that is not positive.
@@ -53,16 +58,24 @@ function fdOf(file: unknown): number {
  */
 export function sendfileFrom(
   sock: Socket, sys: Libc, fd: number, timeoutMs: number, file: SendfileSource, offset: number, count: number | null | undefined,
-): number {
+): number | null {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) throw invalidArgType('offset', 'an integer', offset);
   if (offset < 0) throw outOfRange('offset', '>= 0', offset);
   const limit = count ?? 0;
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) throw invalidArgType('count', 'a positive integer', count);
   if (count !== undefined && count !== null && limit <= 0) throw outOfRange('count', 'a positive integer', count);
   if ((sock.type & SOCK_STREAM) === 0) throw new CodedError('ERR_SENDFILE_UNSUPPORTED', 'only SOCK_STREAM type sockets are supported');
-  if (timeoutMs === 0) throw new CodedError('ERR_SENDFILE_UNSUPPORTED', 'non-blocking sockets are not supported');
   const inFd = fdOf(file);
   const seekable = sys.lseek(inFd, 0, SEEK_CUR) >= 0;
+  if (timeoutMs === 0) {
+    // Bytes read from a pipe could not be given back if send() took fewer.
+    if (!seekable) throw new CodedError('ERR_SENDFILE_UNSUPPORTED', 'a non-blocking socket sends only from a file that can seek');
+    OFFSET[0] = BigInt(offset);
+    const sent = sockCall(sys, fd, 0, POLLOUT, 'sendfile', SENDFILE, NO_BYTES, limit > 0 ? Math.min(limit, MAX_BLOCK) : MAX_BLOCK, inFd);
+    if (sent === WOULD_BLOCK) return null;
+    if (sent > 0) sys.lseek(inFd, offset + sent, SEEK_SET);
+    return sent;
+  }
   let total = 0;
   try {
     if (seekable) {

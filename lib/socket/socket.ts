@@ -904,15 +904,18 @@ export class Socket {
    * where the kernel refuses (a pipe, EINVAL, ...). `file` is an fd, an
    * object with `fileno()`, or one with an `fd` (a Node
    * `fs.promises.FileHandle`). Afterwards the fd's position is `offset` +
-   * the bytes sent. Needs a blocking or timeout-mode SOCK_STREAM socket.
-   * @returns the bytes sent.
-   * @throws {CodedError} `ERR_SENDFILE_UNSUPPORTED` when non-blocking or not SOCK_STREAM.
+   * the bytes sent. Needs a SOCK_STREAM socket. On a non-blocking socket
+   * (which Python refuses) it makes one sendfile(2) call, as `send()` does:
+   * the bytes the kernel took, or `null` when it would block.
+   * @returns the bytes sent, or `null` (non-blocking, would block).
+   * @throws {CodedError} `ERR_SENDFILE_UNSUPPORTED` when not SOCK_STREAM, or non-blocking with a file that
+   *   cannot seek.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a bad file, offset or count.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative offset or a count that is not positive.
    * @throws {SocketTimeoutError} `ETIMEDOUT` in timeout mode.
    * @throws {SyscallError} `EBADF` (closed), `EPIPE`, `ESPIPE` (offset on a pipe), ...
    */
-  sendfile(file: SendfileSource, offset = 0, count?: number | null): number {
+  sendfile(file: SendfileSource, offset = 0, count?: number | null): number | null {
     if (this.#fd < 0) throw closedError('sendfile');
     return sendfileFrom(this, this.#sys, this.#fd, this.#mode('sendfile'), file, offset, count);
   }

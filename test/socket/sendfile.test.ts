@@ -162,9 +162,6 @@ t.test("Python's checks", async (t) => {
   writeFileSync(join(dir, 'x'), 'x');
   const fd = openSync(join(dir, 'x'), 'r');
   t.teardown(() => closeSync(fd));
-  a.setblocking(false);
-  t.throws(() => a.sendfile(fd), { code: 'ERR_SENDFILE_UNSUPPORTED', message: 'non-blocking sockets are not supported' });
-  a.setblocking(true);
   const udp = track(t, new Socket(AF_INET, SOCK_DGRAM));
   t.throws(() => udp.sendfile(fd), { code: 'ERR_SENDFILE_UNSUPPORTED', message: 'only SOCK_STREAM type sockets are supported' });
   t.throws(() => a.sendfile(fd, 0, 0), { code: 'ERR_OUT_OF_RANGE' });
@@ -178,4 +175,33 @@ t.test("Python's checks", async (t) => {
   t.equal(b.recv(10)?.toString(), 'x');
   a.close();
   t.throws(() => a.sendfile(fd), { code: 'EBADF' });
+});
+
+t.test('a non-blocking socket makes one sendfile(2) call, as send() does (Python refuses it)', async (t) => {
+  const [a, b] = socketpair();
+  track(t, a);
+  track(t, b);
+  a.setblocking(false);
+  const dir = tempDir(t);
+  const data = randomBytes(8 * 1024 * 1024);
+  writeFileSync(join(dir, 'big'), data);
+  const fd = openSync(join(dir, 'big'), 'r');
+  t.teardown(() => closeSync(fd));
+  const first = a.sendfile(fd, 0);
+  t.ok(first !== null && first > 0 && first < data.length, `one call sent part of the file (${first} bytes)`);
+  t.same(bytesAtPosition(fd, 4), data.subarray(first ?? 0, (first ?? 0) + 4), 'the position is offset + sent');
+  let sent = first ?? 0;
+  let blocked = false;
+  for (let i = 0; i < 100 && !blocked; i++) {
+    const n = a.sendfile(fd, sent);
+    if (n === null) blocked = true;
+    else sent += n;
+  }
+  t.ok(blocked, 'null once the send buffer is full');
+  const chunks: Buffer[] = [];
+  b.setblocking(false);
+  for (let chunk; (chunk = b.recv(1 << 20)) !== null && chunk.length > 0;) chunks.push(chunk);
+  t.same(sha(Buffer.concat(chunks)), sha(data.subarray(0, sent)), 'every byte sent arrived, in order');
+  const fds = pipe(t);
+  t.throws(() => a.sendfile(fds[0]), { code: 'ERR_SENDFILE_UNSUPPORTED' }, 'not from a pipe');
 });
