@@ -106,8 +106,11 @@ const CFLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
 export function buildC(name: string): string {
   const src = join(REPO_ROOT, 'bench', 'c', `${name}.c`);
   const cc = process.env['CC'] ?? 'cc';
-  const hash = createHash('sha256').update(readFileSync(src)).update(JSON.stringify([cc, CFLAGS])).digest('hex').slice(0, 12);
-  const out = join(BUILD_DIR, `${name}-${hash}`);
+  // The program and the headers of bench/c/ it may include.
+  const hash = createHash('sha256').update(readFileSync(src)).update(JSON.stringify([cc, CFLAGS]));
+  for (const h of readdirSync(join(REPO_ROOT, 'bench', 'c')).filter((f) => f.endsWith('.h')).sort()) hash.update(readFileSync(join(REPO_ROOT, 'bench', 'c', h)));
+  const digest = hash.digest('hex').slice(0, 12);
+  const out = join(BUILD_DIR, `${name}-${digest}`);
   if (existsSync(out)) return out;
   mkdirSync(BUILD_DIR, { recursive: true });
   const tmp = `${out}.tmp${process.pid}`;

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 struct conn {
   int fd;
@@ -55,18 +56,6 @@ struct conn {
 
 static size_t msg_size = 64;  /* bytes in flight per connection: size x pipeline */
 static long pipeline = 1;     /* messages per batch */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* A pattern that differs per connection and per message. */
 static void fill_message(struct conn *c) {

@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "server.h"
 
 static const char RESPONSE[] =
     "HTTP/1.0 200 OK\r\nDate: Mon, 1 Jan 1996 01:01:01 GMT\r\n"
@@ -36,14 +37,8 @@ struct conn {
   size_t sent;     /* bytes of the response sent */
 };
 
-static volatile sig_atomic_t stop_requested;
 static struct conn **conns;
 static size_t nconns;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
 
 static struct conn *conn_of(int fd) {
   if ((size_t)fd >= nconns) {
@@ -83,36 +78,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s HOST PORT [BACKLOG]\n", argv[0]);
     return 2;
   }
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[2]))};
-  if (inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1) {
-    fprintf(stderr, "bad IPv4 address: %s\n", argv[1]);
-    return 2;
-  }
   int backlog = argc == 4 ? atoi(argv[3]) : 128;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-      bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, backlog) < 0) {
-    perror("listen socket");
-    return 1;
-  }
-  socklen_t alen = sizeof addr;
-  getsockname(lfd, (struct sockaddr *)&addr, &alen);
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
-  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
-    perror("epoll");
-    return 1;
-  }
-  printf("listening on %s:%u\n", argv[1], (unsigned)ntohs(addr.sin_port));
-  fflush(stdout);
+  int lfd, ep;
+  open_server(argv[1], argv[2], backlog, &lfd, &ep);
 
   struct epoll_event events[256];
   while (!stop_requested) {

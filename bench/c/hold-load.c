@@ -23,12 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "clock.h"
 
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1";

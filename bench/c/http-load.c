@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 
 #define BUF (256 * 1024)
 
@@ -51,18 +52,6 @@ static struct sockaddr_in addr;
 static int ep, keepalive;
 static char request[1024];
 static size_t request_len;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static void watch(struct client *c, int i, int op, unsigned events) {
   struct epoll_event ev = {.events = events, .data.u32 = (uint32_t)i};
