@@ -109,22 +109,17 @@ int main(int argc, char **argv) {
   }
 
   struct epoll_event events[512];
-  double t0 = now(), begin = 0, cpu0 = 0;
-  int measuring = 0;
+  struct window w;
+  window_init(&w, warmup, seconds);
   for (;;) {
-    double t = now();
-    if (!measuring && t - t0 >= warmup) {
-      measuring = 1;
+    int phase = window_tick(&w);
+    if (phase == WINDOW_OPENED) {
       cycles = 0;
-      begin = t;
-      cpu0 = cpu_seconds();
-      printf("# start\n");
-      fflush(stdout);
-    } else if (measuring && t - begin >= seconds) {
-      double elapsed = t - begin;
+    } else if (phase == WINDOW_CLOSED) {
+      double elapsed = window_elapsed(&w);
       printf("{\"msgs\": %ld, \"seconds\": %.6f, \"msgs_per_s\": %.1f, \"errors\": %ld, \"conns\": %d, \"size\": 1, "
              "\"alive\": %d, \"client_cpu_s\": %.4f}\n",
-             cycles, elapsed, cycles / elapsed, errors, nclients, nclients, cpu_seconds() - cpu0);
+             cycles, elapsed, cycles / elapsed, errors, nclients, nclients, window_cpu(&w));
       fflush(stdout);
       break;
     }

@@ -146,23 +146,18 @@ int main(int argc, char **argv) {
     if (start(&clients[i], i) < 0) errors++;
   }
   struct epoll_event events[512];
-  double t0 = now(), begin = 0, cpu0 = 0;
-  int measuring = 0;
+  struct window w;
+  window_init(&w, warmup, seconds);
   for (;;) {
-    double t = now();
-    if (!measuring && t - t0 >= warmup) {
-      measuring = 1;
+    int phase = window_tick(&w);
+    if (phase == WINDOW_OPENED) {
       requests = 0;
       bytes = 0;
-      begin = t;
-      cpu0 = cpu_seconds();
-      printf("# start\n");
-      fflush(stdout);
-    } else if (measuring && t - begin >= seconds) {
-      double elapsed = t - begin;
+    } else if (phase == WINDOW_CLOSED) {
+      double elapsed = window_elapsed(&w);
       printf("{\"requests\": %ld, \"seconds\": %.6f, \"req_per_s\": %.1f, \"errors\": %ld, \"conns\": %d, \"bytes\": %.0f, "
              "\"client_cpu_s\": %.4f}\n",
-             requests, elapsed, requests / elapsed, errors, n, bytes, cpu_seconds() - cpu0);
+             requests, elapsed, requests / elapsed, errors, n, bytes, window_cpu(&w));
       fflush(stdout);
       break;
     }
