@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { CodedError, invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
-import { SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
+import { SHUT_WR, SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
 import { EVENT_READ, EVENT_WRITE, type BaseSelector } from '../../selectors/index.js';
 
 /** Events every Message emits. */
@@ -103,6 +103,9 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   #requestSince = 0;
   #held = false;
   #turn = false;
+  #eof = false;
+  #linger = false;
+  #lingering = false;
 
   /**
    * Take over `sock`: make it non-blocking and register it (for reading,
@@ -174,11 +177,18 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
 
   /**
    * Graceful stop (MessageServer.shutdown): finish what is in flight, then
-   * close. Default: stop reading and close once queued output is sent
-   * ({@link Message.end}); ServerMessage first answers every request it received.
+   * close ({@link Message.onShutdown}: by default stop reading and close
+   * once queued output is sent; ServerMessage first answers every request
+   * it received). If the peer may still be sending, the close is a
+   * lingering one: our side is shut down (FIN) and what the peer still
+   * sends is read and dropped until it closes too, because closing a
+   * socket with unread input sends a reset, which can destroy answers the
+   * peer has not read yet.
    */
   shutdown(): void {
-    this.end();
+    if (this.#closed) return;
+    this.#linger = true;
+    this.onShutdown();
   }
 
   /**
@@ -191,7 +201,10 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     const turn = this.#turn;
     try {
       if (!this.#writable) this.#checkConnect();
-      if ((mask & EVENT_READ) !== 0 && !this.#inputDone && !this.#readPaused && !this.#held) this.#handleRead();
+      if ((mask & EVENT_READ) !== 0) {
+        if (!this.#inputDone && !this.#readPaused && !this.#held) this.#handleRead();
+        else if (this.#lingering) this.#discard();
+      }
       if (turn && !this.#closed) this.#takeTurn();
       if ((mask & EVENT_WRITE) !== 0 && !this.#closed) this.#handleWrite();
     } catch (err) {
@@ -237,7 +250,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   end(): void {
     if (this.#closed) return;
     this.#inputDone = true;
-    if (this.#outBytes === 0) this.close();
+    if (this.#outBytes === 0) this.#finish();
     else {
       this.#closeWhenFlushed = true;
       this.#updateMask();
@@ -317,6 +330,11 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     // Nothing by default: queued output is flushed right after.
   }
 
+  /** What {@link Message.shutdown} does. Default: {@link Message.end}. */
+  protected onShutdown(): void {
+    this.end();
+  }
+
   /** All queued output was sent. */
   protected onDrain(): void {
     // Nothing by default.
@@ -377,6 +395,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
       if (n === null) return;
       this.#active = true;
       if (n === 0) {
+        this.#eof = true;
         this.#inputDone = true;
         this.#updateMask();
         this.onEnd();
@@ -413,7 +432,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     if (this.#readPaused && this.#outBytes <= this.#lowWaterMark) this.#readPaused = false;
     if (this.#outBytes === 0) {
       if (this.#closeWhenFlushed) {
-        this.close();
+        this.#finish();
         return;
       }
       this.onDrain();
@@ -440,6 +459,36 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     return merged;
   }
 
+  // Close after end(); after shutdown(), linger: FIN, then drop what the
+  // peer still sends until its EOF (or a timeout, or the shutdown deadline).
+  #finish(): void {
+    if (!this.#linger || this.#eof || this.#lingering) {
+      this.close();
+      return;
+    }
+    this.#lingering = true;
+    this.#closeWhenFlushed = false;
+    try {
+      this.sock.shutdown(SHUT_WR);
+    } catch {
+      this.close();
+      return;
+    }
+    this.#updateMask();
+  }
+
+  #discard(): void {
+    for (let i = 0; i < MAX_READS_PER_EVENT; i++) {
+      const n = this.sock.recvInto(scratch);
+      if (n === null) return;
+      if (n === 0) {
+        this.close();
+        return;
+      }
+      this.#active = true;
+    }
+  }
+
   #takeTurn(): void {
     this.#turn = false;
     this.onTurn();
@@ -449,7 +498,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   #updateMask(): void {
     if (this.#closed) return;
     let mask = 0;
-    if (!this.#inputDone && !this.#readPaused && !this.#held) mask |= EVENT_READ;
+    if ((!this.#inputDone && !this.#readPaused && !this.#held) || this.#lingering) mask |= EVENT_READ;
     if (this.#outBytes > 0 || !this.#writable || this.#turn) mask |= EVENT_WRITE;
     this.#setMask(mask);
   }

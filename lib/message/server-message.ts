@@ -155,8 +155,7 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   }
 
   /** Answer what was received, then close (MessageServer.shutdown). */
-  override shutdown(): void {
-    if (this.closed) return;
+  protected override onShutdown(): void {
     this.#draining = true;
     this.stopReading();
     this.#maybeFinish();

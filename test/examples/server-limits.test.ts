@@ -7,7 +7,7 @@ import t from 'tap';
 import { connect, type Socket as NetSocket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { encodeMessage, createRequest, FrameParser, type Frame } from '../../lib/index.js';
-import { INTERRUPTED, sleep, startServer } from './server-harness.js';
+import { INTERRUPTED, script, sleep, spawnProc, startServer, waitCount } from './server-harness.js';
 
 const frame = encodeMessage(createRequest('search', 'morpheus'));
 
@@ -52,14 +52,20 @@ async function ask(port: number, ms = 10_000): Promise<Frame> {
   }
 }
 
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))]);
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 t.test('app-server: 1,000 half-sent requests are closed by --request-timeout while a good client is served', async (t) => {
   // Each connection costs an fd here and one in the server.
   const n = Math.min(1000, Math.floor((openFileLimit() - 200) / 2));
   if (n < 1000) t.comment(`RLIMIT_NOFILE is low: ${n} connections instead of 1,000`);
-  const { proc, port } = await startServer(t, 'app-server', ['--quiet', '--keep-alive', '--request-timeout', '1', '--idle-timeout', '0', '--backlog', '1024'], { timeoutMs: 120_000 });
+  const { proc, port } = await startServer(t, 'app-server', ['--async', '--quiet', '--keep-alive', '--request-timeout', '1', '--idle-timeout', '0', '--backlog', '1024'], { timeoutMs: 120_000 });
   const slow: Array<Awaited<ReturnType<typeof open>>> = [];
   for (let i = 0; i < n; i += 100) {
     slow.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => open(port)))));
@@ -78,6 +84,9 @@ t.test('app-server: 1,000 half-sent requests are closed by --request-timeout whi
   }
   await withTimeout(allClosed, 60_000, 'the half-sent connections to close');
   t.ok(served >= 3, `the good client was served throughout (${served} answers)`);
+  // Every line is printed before its connection closes; the pipe may deliver them a little later.
+  // (--async: a blocking loop never lets Node flush stdout once the pipe is full.)
+  await waitCount(proc, /Request not complete after 1000 ms/g, n);
   t.equal(proc.out().match(/Request not complete after 1000 ms/g)?.length, n, 'each closed with ERR_REQUEST_TIMEOUT');
   t.same((await ask(port)).content, { result: 'Follow the white rabbit. 🐰' }, 'served after they left');
 });
@@ -127,7 +136,7 @@ t.test('app-server: Ctrl-C delivers every answer in flight, then exits; a second
     const { proc, port } = await startServer(t, 'app-server', ['--keep-alive', '--quiet', '--shutdown-timeout', '60']);
     const c = await open(port);
     c.sock.pause();
-    c.sock.write(Buffer.concat(Array.from({ length: 20_000 }, () => frame)));
+    c.sock.write(Buffer.concat(Array.from({ length: 200_000 }, () => frame)));
     await sleep(500);
     proc.child.kill('SIGINT');
     await sleep(300);
@@ -138,4 +147,23 @@ t.test('app-server: Ctrl-C delivers every answer in flight, then exits; a second
     t.match(proc.out(), INTERRUPTED);
     c.sock.destroy();
   });
+});
+
+t.test('app-server --keep-alive: clients that pipeline and never read cost at most about the high-water mark each', async (t) => {
+  const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+  // A fixed young generation, so that V8's semi-space growth is not taken for a cost per client.
+  const proc = spawnProc(t, process.execPath, ['--max-semi-space-size=1', script('app-server'), '--keep-alive', '--quiet', '127.0.0.1', '0'], { timeoutMs: 60_000 });
+  const port = Number((await proc.waitFor(/listening on \('127\.0\.0\.1', (\d+)\)/))[1]);
+  await sleep(300);
+  const before = rss(proc.pid);
+  const burst = Buffer.concat(Array.from({ length: 100_000 }, () => frame));
+  const clients = await Promise.all(Array.from({ length: 40 }, () => open(port)));
+  for (const c of clients) {
+    c.sock.pause();
+    c.sock.write(burst);
+  }
+  await sleep(3000);
+  const perClient = (rss(proc.pid) - before) / clients.length;
+  t.ok(perClient < 2 * 1024 * 1024, `RSS per never-reading client: ${Math.round(perClient / 1024)} KiB (high-water mark 1 MiB)`);
+  for (const c of clients) c.sock.destroy();
 });
