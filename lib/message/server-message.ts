@@ -161,6 +161,12 @@ export class ServerMessage extends Message<ServerMessageEvents> {
     this.#maybeFinish();
   }
 
+  /** As {@link Message.processEvents}; each call may parse up to 64 requests. */
+  override processEvents(mask: number): void {
+    this.#sinceTurn = 0;
+    super.processEvents(mask);
+  }
+
   protected override onData(chunk: Buffer): void {
     // The parser may keep the chunk (a partial frame, binary content), and
     // the receive buffer is reused: copy.
@@ -176,7 +182,6 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   }
 
   protected override onTurn(): void {
-    this.#sinceTurn = 0;
     if (this.#stopped && this.pendingRequests < this.#maxPending) this.#parse(EMPTY);
   }
 
