@@ -351,8 +351,9 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
    * every connection finish what is in flight (a ServerMessage answers the
    * requests it received and sends its output; idle keep-alive connections
    * close at once), and close the server when the last connection closed.
-   * At the deadline, the connections still open fail with
-   * `ERR_SERVER_SHUTDOWN` and the server closes. The loop must keep running
+   * At the deadline, the connections still busy fail with
+   * `ERR_SERVER_SHUTDOWN`, those only waiting for their peer to close
+   * (lingering) are closed, and the server closes. The loop must keep running
    * meanwhile (`run()`, `serveForever()` or yours calling `tick()`).
    * Calling it again returns the same promise.
    * @param timeoutMs the deadline, in ms (default 10000).
@@ -414,7 +415,9 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   #forceShutdown(): void {
     if (this.#closed) return;
     for (const message of [...this.connections]) {
-      message.fail(new CodedError('ERR_SERVER_SHUTDOWN', 'The server shut down before this connection finished.'));
+      // A lingering connection has delivered everything: not a failure.
+      if (message.lingering) message.close();
+      else message.fail(new CodedError('ERR_SERVER_SHUTDOWN', 'The server shut down before this connection finished.'));
     }
     this.close();
   }

@@ -143,6 +143,9 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   /** Whether reading is paused because too much output is queued. */
   get readPaused(): boolean { return this.#readPaused; }
 
+  /** Whether a {@link Message.shutdown} has sent everything and waits for the peer to close (lingering). */
+  get lingering(): boolean { return this.#lingering; }
+
   /**
    * Check the timeouts at monotonic time `now` (ms): close with
    * `ERR_IDLE_TIMEOUT` when no byte moved in either direction for

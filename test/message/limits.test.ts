@@ -232,6 +232,8 @@ t.test('shutdown() answers every request in flight, closes idle connections, the
       return null;
     },
   });
+  const codes: string[] = [];
+  server.on('clientError', (e) => codes.push((e as { code?: string }).code ?? e.message));
   const busy = client(t, port);
   const idle = client(t, port);
   await waitFor('two connections', () => server.connections.size === 2);
@@ -240,13 +242,16 @@ t.test('shutdown() answers every request in flight, closes idle connections, the
   const done = server.shutdown(5000);
   t.equal(server.draining, true);
   t.equal((await readFrames(idle, 0)).eof, true, 'the idle keep-alive connection closed at once');
+  idle.close();
   const late = client(t, port);
   t.equal((await readFrames(late, 0)).eof, true, 'no new connection is served');
   const { frames, eof } = await readFrames(busy, 3);
   t.equal(frames.length, 3, 'every in-flight answer delivered');
   t.equal(eof || (await readFrames(busy, 0)).eof, true, 'then closed');
+  busy.close(); // the server lingers until its peer closes (or the deadline)
   await done;
   t.equal(server.closed, true);
+  t.same(codes, [], 'nothing failed');
 });
 
 t.test('shutdown() deadline: what is still open fails with ERR_SERVER_SHUTDOWN', async (t) => {
