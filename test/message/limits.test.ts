@@ -3,7 +3,8 @@
 // (a misbehaving peer is easiest to write by hand).
 import t, { type Test } from 'tap';
 import { Socket } from '../../lib/socket/index.js';
-import { ServerMessage, type Message, type MessageServerOptions, type ServerMessageOptions } from '../../lib/message/index.js';
+import { DefaultSelector } from '../../selectors/index.js';
+import { MessageServer, ServerMessage, type Message, type MessageServerOptions, type ServerMessageOptions } from '../../lib/message/index.js';
 import { createRequest, createResponse, encodeMessage, FrameParser, type Frame } from '../../lib/protocol/index.js';
 import { connecting, startServer } from './helpers.js';
 
@@ -96,7 +97,7 @@ t.test('requestTimeout closes half-sent requests (ERR_REQUEST_TIMEOUT) while a g
   const good = client(t, port);
   const start = performance.now();
   let served = 0;
-  while (server.connections.size > 1 && performance.now() - start < 10_000) {
+  while ((codes.get('ERR_REQUEST_TIMEOUT') ?? 0) < 50 && performance.now() - start < 10_000) {
     await sendAll(good, frame);
     const { frames } = await readFrames(good, 1);
     t.equal(resultOf(frames[0]), 'Follow the white rabbit. 🐰');
@@ -278,4 +279,49 @@ t.test('fairness: a pipelining connection is parsed in turns', async (t) => {
   const { frames } = await readFrames(other, 1);
   t.equal(resultOf(frames[0]), 'Follow the white rabbit. 🐰');
   t.equal((await readFrames(flood, 400)).frames.length, 400, 'the flood is answered in full, in turns');
+});
+
+t.test('option validation, limits and nextTick', async (t) => {
+  const make = (o: Partial<MessageServerOptions>) => () => new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), ...o }).close();
+  t.throws(make({ idleTimeout: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(make({ requestTimeout: Number.NaN }), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(make({ maxConnections: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(make({ maxConnections: 'many' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+  const off = new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), idleTimeout: Infinity, requestTimeout: 0 });
+  t.same(off.limits, { idleTimeout: 0, requestTimeout: 0, maxConnections: 10_000 });
+  t.equal(off.nextTick, null, 'no timeouts: nothing scheduled');
+  t.equal(off.tick(), true);
+  off.close();
+  const on = new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { maxPendingRequests: 1 }), idleTimeout: 400 });
+  const next = on.nextTick!;
+  t.ok(next > 0 && next <= 0.1, `the sweep is due within a quarter of the smaller timeout (${next} s)`);
+  t.throws(() => on.shutdown('soon' as never), { code: 'ERR_INVALID_ARG_TYPE' });
+  await on.shutdown(1000);
+  t.equal(on.closed, true, 'no connections: shutdown closes at once');
+  t.equal(on.tick(), false);
+  await on.shutdown(); // again: resolved
+  const sock = connecting(1);
+  const sel = new DefaultSelector();
+  t.throws(() => new ServerMessage(sel, sock, ['127.0.0.1', 1], { maxPendingRequests: 0 }), { code: 'ERR_OUT_OF_RANGE' });
+  sel.close();
+  sock.close();
+});
+
+t.test('a custom blocking loop: serveForever() sweeps the timeouts itself', async (t) => {
+  const server = new MessageServer(['127.0.0.1', 0], {
+    createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { keepAlive: true }),
+    idleTimeout: 100,
+    requestTimeout: 0,
+  });
+  const port = server.address()[1] as number;
+  const sock = connecting(port);
+  const codes: string[] = [];
+  server.on('clientError', (e) => {
+    codes.push((e as { code?: string }).code ?? '');
+    server.close();
+  });
+  // Blocks this thread until the silent client timed out and the handler closed the server.
+  server.serveForever(5);
+  t.same(codes, ['ERR_IDLE_TIMEOUT']);
+  sock.close();
 });
