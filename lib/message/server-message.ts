@@ -26,7 +26,10 @@ export type ServerMessageEvents = MessageEvents & {
  */
 export type Responder = (request: Frame, message: ServerMessage) => MessageSpec | null | undefined;
 
-/** Answers one request, whenever it is ready (from {@link ServerMessage.defer}). */
+/**
+ * Answers one request, whenever it is ready (from {@link ServerMessage.defer}).
+ * @throws {ProtocolError} if the response cannot be encoded.
+ */
 export type Reply = (response: MessageSpec) => void;
 
 /** Options of a {@link ServerMessage}. */
