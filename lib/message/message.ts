@@ -161,6 +161,11 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
       this.#active = false;
       this.#lastActive = now;
     }
+    if (this.#lingering) {
+      // Everything was delivered: a peer that neither closes nor talks is dropped quietly.
+      if (idleTimeout > 0 && now - this.#lastActive >= idleTimeout) this.close();
+      return;
+    }
     const state = this.timeoutState();
     if (state === TIMEOUT_BUSY) {
       this.#lastActive = now;
