@@ -15,12 +15,14 @@
  * Talk:   node-selectors app-client 127.0.0.1 65432 search morpheus
  *         python3 app-client.py 127.0.0.1 65432 search morpheus   (the original)
  * Flags:  --keep-alive, --async (wait in Node's loop with selectAsync instead
- *         of a blocking select()), --backend, --trace, --quiet, --backlog N
+ *         of a blocking select()), --backend, --trace, --quiet, --backlog N,
+ *         --idle-timeout S, --request-timeout S, --max-connections N,
+ *         --shutdown-timeout S (the first Ctrl-C drains, a second forces)
  */
 
 import { ServerMessage, formatAddress, pythonRepr } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { serveMessages } from './common/serve-messages.js';
+import { LIMIT_OPTIONS, serveMessages } from './common/serve-messages.js';
 
 // The Python programs' transcript; skipped entirely with --quiet, so that a
 // benchmark does not pay for formatting.
@@ -56,6 +58,7 @@ const spec: ProgramSpec = {
   positionals: { min: 2, max: 2 },
   common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
   options: {
+    ...LIMIT_OPTIONS,
     'keep-alive': { type: 'boolean', help: 'serve many requests per connection (pipelined too) instead of one' },
   },
   help: 'Talk to it with: node-selectors app-client <host> <port> search morpheus',

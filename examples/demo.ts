@@ -4,6 +4,9 @@
  * both sides print; then stop the server with SIGINT, as Ctrl-C would.
  *
  * Run:    npm run demo      (or: node-selectors demo)
+ *
+ * A closed stdout (`npm run demo | head -1`) ends it quietly, and the
+ * server child is stopped whatever way the demo ends (except SIGKILL).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,6 +46,17 @@ async function main(ctx: ProgramContext): Promise<number> {
     });
   });
   const serverExit = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+  // Never leave the server behind, however this process ends.
+  const stopServer = (): void => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+  };
+  process.on('exit', stopServer);
+  // Our stdout closed (`npm run demo | head -1`): nobody reads any more, so
+  // stop quietly instead of dying on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
   try {
     await listening;
     for (const [action, value] of [['search', 'morpheus'], ['search', '🐶'], ['search', 'nobody'], ['double', '100']]) {

@@ -24,12 +24,14 @@
  *         nc 127.0.0.1 65432
  * Flags:  --async (wait in Node's loop with selectAsync instead of a
  *         blocking select()), --backend, --trace, --quiet (no per-message
- *         lines: the echo benchmark runs it so), --backlog N
+ *         lines: the echo benchmark runs it so), --backlog N,
+ *         --idle-timeout S, --request-timeout S, --max-connections N,
+ *         --shutdown-timeout S (the first Ctrl-C drains, a second forces)
  */
 
 import { EchoMessage, formatAddress, pythonRepr } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { serveMessages } from './common/serve-messages.js';
+import { LIMIT_OPTIONS, serveMessages } from './common/serve-messages.js';
 
 function main(ctx: ProgramContext): void | Promise<void> {
   const [host, portText] = ctx.args;
@@ -54,6 +56,7 @@ const spec: ProgramSpec = {
   summary: "Real Python's multiconn-server: echo server for many connections on one selector loop",
   positionals: { min: 2, max: 2 },
   common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
+  options: LIMIT_OPTIONS,
   help: 'Talk to it with: node-selectors multiconn-client <host> <port> <num_connections>, or nc <host> <port>',
   main,
 };

@@ -94,6 +94,31 @@ export const ERROR_CODES = {
     python: '-',
     description: "A Message's 'error' or 'close' listener threw: reported with process.emitWarning, the other listeners still ran.",
   },
+  ERR_IDLE_TIMEOUT: {
+    className: 'Error',
+    python: '-',
+    description: "A Message was closed because no byte moved in either direction for its server's idleTimeout.",
+  },
+  ERR_REQUEST_TIMEOUT: {
+    className: 'Error',
+    python: '-',
+    description: "A Message was closed because a request it had begun to receive was not complete within its server's requestTimeout.",
+  },
+  ERR_TOO_MANY_CONNECTIONS: {
+    className: 'Error',
+    python: '-',
+    description: 'A MessageServer at maxConnections accepted a connection and closed it at once.',
+  },
+  ERR_SERVER_SHUTDOWN: {
+    className: 'Error',
+    python: '-',
+    description: "MessageServer.shutdown()'s deadline passed: the connections still open were closed.",
+  },
+  ERR_NO_CURRENT_REQUEST: {
+    className: 'Error',
+    python: '-',
+    description: 'ServerMessage.defer() was called outside a responder call.',
+  },
   ETIMEDOUT: {
     className: 'SocketTimeoutError',
     python: 'TimeoutError / socket.timeout',

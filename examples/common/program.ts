@@ -108,7 +108,8 @@ export function helpText(spec: ProgramSpec): string {
   lines.push('options:', '  --help              show this help and exit');
   for (const [name, o] of Object.entries(opts)) {
     const flag = `--${name}${o.type === 'string' ? ' VALUE' : ''}`;
-    lines.push(`  ${flag.padEnd(20)}${o.help}`);
+    // A flag too long for the column gets its help on the next line.
+    lines.push(flag.length < 20 ? `  ${flag.padEnd(20)}${o.help}` : `  ${flag}\n  ${''.padEnd(20)}${o.help}`);
   }
   if (spec.help) lines.push('', spec.help.trim());
   return `${lines.join('\n')}\n`;

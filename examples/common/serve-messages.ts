@@ -1,27 +1,53 @@
 /**
  * The part app-server and multiconn-server (seed 002) share: a
- * MessageServer on `host:port` with the `--backend` selector and the
- * `--backlog`, its "listening on" line, `--trace` lines, and the loop —
- * Python's blocking `select()` by default, Node's loop with `--async` —
- * until Ctrl-C, after which every connection is closed.
+ * MessageServer on `host:port` with the `--backend` selector, the
+ * `--backlog`, the limits (`--idle-timeout`, `--request-timeout`,
+ * `--max-connections`), its "listening on" line, `--trace` lines, and the
+ * loop — Python's blocking `select()` by default, Node's loop with
+ * `--async` — until Ctrl-C. The first Ctrl-C (or SIGTERM) shuts down
+ * gracefully: no new connections, every request received is answered,
+ * then exit (at most `--shutdown-timeout` seconds); a second one closes
+ * everything at once.
  */
 
-import { MessageServer, type Message, type MessageFactory } from '../../lib/index.js';
-import type { ProgramContext } from './program.js';
+import { KeyboardInterrupt, MessageServer, type Message, type MessageFactory } from '../../lib/index.js';
+import type { ProgramContext, ProgramSpec } from './program.js';
 import { printListening } from './raw-loop.js';
+
+/** The flags of the limits, for a program's `options`. */
+export const LIMIT_OPTIONS: NonNullable<ProgramSpec['options']> = {
+  'idle-timeout': { type: 'string', help: 'close a connection silent both ways for this many seconds (default 60; 0: never)' },
+  'request-timeout': { type: 'string', help: 'close a connection whose request is not complete after this many seconds (default 30; 0: never)' },
+  'max-connections': { type: 'string', help: 'accept and close at once connections beyond this many (default 10000)' },
+  'shutdown-timeout': { type: 'string', help: 'on Ctrl-C, seconds to finish the requests in flight before closing them (default 10)' },
+};
+
+function seconds(ctx: ProgramContext, flag: string, fallback: number): number {
+  const text = ctx.flags[flag];
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (typeof text !== 'string' || text.trim() === '' || !(n >= 0)) ctx.usageError(`invalid --${flag} '${String(text)}'`);
+  return n;
+}
 
 /**
  * Listen on `host:port`, give every accepted connection the Message that
  * `createMessage` makes, and serve until Ctrl-C (a KeyboardInterrupt out
- * of the blocking select(), or `ctx.signal` with `--async`).
+ * of the blocking select(), or SIGINT/SIGTERM with `--async`), then shut
+ * down gracefully.
  * @throws {SyscallError} EADDRINUSE, EACCES... from bind/listen (nothing is left open).
  * @throws {KeyboardInterrupt} Ctrl-C in the blocking loop (after everything is closed).
  */
 export function serveMessages(ctx: ProgramContext, host: string, port: number, createMessage: MessageFactory): void | Promise<void> {
+  const idleTimeout = seconds(ctx, 'idle-timeout', 60) * 1000;
+  const requestTimeout = seconds(ctx, 'request-timeout', 30) * 1000;
+  const maxConnections = seconds(ctx, 'max-connections', 10_000);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) ctx.usageError(`invalid --max-connections '${String(ctx.flags['max-connections'])}'`);
+  const shutdownMs = seconds(ctx, 'shutdown-timeout', 10) * 1000;
   const selector = ctx.selector();
   let server: MessageServer;
   try {
-    server = new MessageServer([host, port], { createMessage, selector, backlog: ctx.backlog(128) });
+    server = new MessageServer([host, port], { createMessage, selector, backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections });
   } catch (err) {
     selector.close();
     throw err;
@@ -36,12 +62,30 @@ export function serveMessages(ctx: ProgramContext, host: string, port: number, c
     server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
   }
   if (ctx.flags.async === true) {
-    // Wait in Node's loop: Ctrl-C aborts ctx.signal, which ends run().
-    return server.run({ signal: ctx.signal }).finally(close);
+    // Wait in Node's loop. The first signal drains, the second stops the loop.
+    const stop = new AbortController();
+    let signals = 0;
+    const onSignal = (): void => {
+      if (++signals === 1) void server.shutdown(shutdownMs).then(() => stop.abort());
+      else stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return server.run({ signal: stop.signal }).finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      close();
+    });
   }
   try {
     // Python's loop: a blocking select(); Ctrl-C ends it with KeyboardInterrupt.
     server.serveForever();
+  } catch (err) {
+    if (!(err instanceof KeyboardInterrupt) || server.closed) throw err;
+    // Drain; a second Ctrl-C ends this loop too, and everything is closed.
+    void server.shutdown(shutdownMs);
+    server.serveForever();
+    throw err;
   } finally {
     close();
   }

@@ -3,12 +3,12 @@
  * driving sockets with the pure codec of lib/protocol (which loads
  * without libc).
  */
-export { Message } from './message.js';
+export { Message, TIMEOUT_BUSY, TIMEOUT_BETWEEN } from './message.js';
 export type { MessageEvents, MessageOptions, EventsMode } from './message.js';
 export { EchoMessage } from './echo-message.js';
 export type { EchoMessageEvents, EchoMessageOptions } from './echo-message.js';
 export { ServerMessage } from './server-message.js';
-export type { ServerMessageEvents, ServerMessageOptions, Responder } from './server-message.js';
+export type { ServerMessageEvents, ServerMessageOptions, Responder, Reply } from './server-message.js';
 export { ClientMessage } from './client-message.js';
 export type { ClientMessageEvents, ClientMessageOptions } from './client-message.js';
 export { MessageServer } from './message-server.js';

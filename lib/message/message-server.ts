@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
-import { invalidArgType, SyscallError } from '../errors.js';
+import { CodedError, invalidArgType, outOfRange, SyscallError } from '../errors.js';
 import { createServer, familyOf, type Address, type Socket, type SocketAddress } from '../socket/index.js';
 import { DefaultSelector, EVENT_READ, type BaseSelector, type RunOptions, type SelectorKey } from '../../selectors/index.js';
 import { monotonicMs } from '../timeout.js';
@@ -22,6 +22,11 @@ export type MessageServerEvents = {
   acceptPaused: (err: SyscallError) => void;
   /** Accepting resumed after a pause. */
   acceptResumed: () => void;
+  /**
+   * A connection was accepted and closed at once because `maxConnections`
+   * were open (`err.code === 'ERR_TOO_MANY_CONNECTIONS'`); no Message was made.
+   */
+  rejected: (err: CodedError, addr: SocketAddress) => void;
   /**
    * A ready event of this server is about to be handled: `key.data` is the
    * server itself for the listening socket, else the connection's Message.
@@ -52,11 +57,44 @@ export interface MessageServerOptions {
   reuseport?: boolean;
   /** How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM, in ms (default 100). */
   acceptRetryMs?: number;
+  /**
+   * Close a connection (`ERR_IDLE_TIMEOUT`) when no byte moved in either
+   * direction for this many ms while no request awaits our answer.
+   * Default 60000; 0 or Infinity: never.
+   */
+  idleTimeout?: number;
+  /**
+   * Close a connection (`ERR_REQUEST_TIMEOUT`) when a request begun is not
+   * complete after this many ms: the slowloris defence. Default 30000; 0 or
+   * Infinity: never. Only Messages that know requests (ServerMessage) have one.
+   */
+  requestTimeout?: number;
+  /**
+   * Open connections at most (default 10000; Infinity: no bound). Beyond it
+   * a new connection is accepted and closed at once ('rejected').
+   */
+  maxConnections?: number;
 }
 
 type ServerEmitter = new () => TypedEmitter<MessageServerEvents>;
 
 const DEFAULT_ACCEPT_RETRY_MS = 100;
+const DEFAULT_IDLE_TIMEOUT = 60_000;
+const DEFAULT_REQUEST_TIMEOUT = 30_000;
+const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_SHUTDOWN_MS = 10_000;
+// Connections accepted per readiness event of the listening socket, so that
+// a burst of connects cannot keep the open ones waiting.
+const MAX_ACCEPTS_PER_PASS = 128;
+// The sweep runs every quarter of the smaller timeout, at least this often.
+const MIN_SWEEP_MS = 10;
+
+function timeoutOption(name: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (typeof ms !== 'number' || Number.isNaN(ms)) throw invalidArgType(name, 'a number', ms);
+  if (ms < 0) throw outOfRange(name, '>= 0', ms);
+  return ms === Infinity ? 0 : ms;
+}
 // accept(2) ERRORS: a connection that was reset (or refused by a firewall
 // rule) before we took it; skip it, the listening socket is fine.
 const SKIPPED_ACCEPT_ERRORS = new Set(['ECONNABORTED', 'EPROTO', 'EPERM']);
@@ -92,6 +130,17 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   #acceptPausedUntil = 0;
   #resumeTimer: NodeJS.Timeout | undefined;
   #accepted = 0;
+  readonly #idleTimeout: number;
+  readonly #requestTimeout: number;
+  readonly #maxConnections: number;
+  readonly #sweepMs: number;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #nextSweep = 0;
+  #draining = false;
+  #shutdownDeadline = 0;
+  #shutdownTimer: NodeJS.Timeout | undefined;
+  #shutdownDone: Promise<void> | null = null;
+  #resolveShutdown: (() => void) | null = null;
 
   /**
    * Bind, listen and register for accepting.
@@ -103,6 +152,14 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     if (typeof options?.createMessage !== 'function') throw invalidArgType('createMessage', 'a function', options?.createMessage);
     this.#createMessage = options.createMessage;
     this.#retryMs = options.acceptRetryMs ?? DEFAULT_ACCEPT_RETRY_MS;
+    this.#idleTimeout = timeoutOption('idleTimeout', options.idleTimeout, DEFAULT_IDLE_TIMEOUT);
+    this.#requestTimeout = timeoutOption('requestTimeout', options.requestTimeout, DEFAULT_REQUEST_TIMEOUT);
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (typeof maxConnections !== 'number' || Number.isNaN(maxConnections)) throw invalidArgType('maxConnections', 'a number', maxConnections);
+    if (maxConnections < 1) throw outOfRange('maxConnections', '>= 1', maxConnections);
+    this.#maxConnections = maxConnections;
+    const timeouts = [this.#idleTimeout, this.#requestTimeout].filter((ms) => ms > 0);
+    this.#sweepMs = timeouts.length === 0 ? 0 : Math.max(MIN_SWEEP_MS, Math.floor(Math.min(...timeouts) / 4));
     this.socket = createServer(address, { family: options.family ?? familyOf(address), backlog: options.backlog, reuseport: options.reuseport });
     try {
       this.socket.setblocking(false);
@@ -112,6 +169,12 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     } catch (err) {
       this.socket.close();
       throw err;
+    }
+    if (this.#sweepMs > 0) {
+      this.#nextSweep = monotonicMs() + this.#sweepMs;
+      // One coarse timer for every connection's timeouts; unref'd so that
+      // it never keeps a process alive.
+      this.#sweepTimer = setInterval(() => this.#sweep(monotonicMs()), this.#sweepMs).unref();
     }
   }
 
@@ -125,6 +188,14 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
 
   /** Whether close() ran. */
   get closed(): boolean { return this.#closed; }
+
+  /** Whether shutdown() was called and the server is draining its connections. */
+  get draining(): boolean { return this.#draining; }
+
+  /** The limits in force: timeouts in ms (0 = off) and the connection bound. */
+  get limits(): { idleTimeout: number; requestTimeout: number; maxConnections: number } {
+    return { idleTimeout: this.#idleTimeout, requestTimeout: this.#requestTimeout, maxConnections: this.#maxConnections };
+  }
 
   /** Whether accepting is paused (after EMFILE & co). */
   get acceptPaused(): boolean {
@@ -151,19 +222,37 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   /** The bound handler, for `selector.run(server.handler)`. */
   readonly handler = (key: SelectorKey<unknown>, mask: number): void => {
     this.dispatch(key, mask);
-    this.tick();
+    if (this.#acceptPausedUntil !== 0) this.#checkPause(monotonicMs());
   };
 
   /**
-   * Resume accepting if a pause (after EMFILE & co) has run out. `run()`
-   * and `serveForever()` do it themselves; a loop of your own that calls
-   * {@link MessageServer.dispatch} should call it once per iteration and
-   * cap its select() timeout with {@link MessageServer.pauseRemaining}.
+   * The timed work: resume accepting if a pause (after EMFILE & co) has
+   * run out, sweep the connections' timeouts when due, end a shutdown
+   * whose deadline passed. `run()` and `serveForever()` do it themselves
+   * (a timer does it while the process waits in Node's loop); a loop of
+   * your own that calls {@link MessageServer.dispatch} should call it once
+   * per iteration and cap its select() timeout with
+   * {@link MessageServer.pauseRemaining}.
    * @returns whether accepting is on.
    */
   tick(): boolean {
-    if (this.#acceptPausedUntil !== 0 && monotonicMs() >= this.#acceptPausedUntil) this.#resumeAccepting();
-    return this.#acceptPausedUntil === 0;
+    const now = monotonicMs();
+    this.#checkPause(now);
+    if (this.#sweepMs > 0 && now >= this.#nextSweep) this.#sweep(now);
+    if (this.#shutdownDeadline !== 0 && now >= this.#shutdownDeadline) this.#forceShutdown();
+    return this.#acceptPausedUntil === 0 && !this.#draining && !this.#closed;
+  }
+
+  /**
+   * Seconds until {@link MessageServer.tick} has work (a pause ending, a
+   * timeout sweep, a shutdown deadline), or null when none is scheduled.
+   */
+  get nextTick(): number | null {
+    let at = Infinity;
+    if (this.#acceptPausedUntil !== 0) at = this.#acceptPausedUntil;
+    if (this.#sweepMs > 0) at = Math.min(at, this.#nextSweep);
+    if (this.#shutdownDeadline !== 0) at = Math.min(at, this.#shutdownDeadline);
+    return at === Infinity ? null : Math.max(0, (at - monotonicMs()) / 1e3);
   }
 
   /** Seconds until a paused server retries accepting (null when not paused). */
@@ -172,13 +261,16 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   }
 
   /**
-   * Accept every pending connection (until accept() would block).
-   * Never throws for a failed accept: fd/memory exhaustion (or another
-   * accept error) pauses accepting, an aborted handshake is skipped.
+   * Accept the pending connections: until accept() would block, or 128 in
+   * this call (the rest wait for the next loop pass, so the connections
+   * already open get their turn). Beyond `maxConnections` a connection is
+   * accepted and closed at once ('rejected'). Never throws for a failed
+   * accept: fd/memory exhaustion (or another accept error) pauses
+   * accepting, an aborted handshake is skipped.
    * @throws whatever `createMessage` throws (the accepted socket is closed first).
    */
   acceptAll(): void {
-    while (!this.#closed && this.#acceptPausedUntil === 0) {
+    for (let n = 0; n < MAX_ACCEPTS_PER_PASS && !this.#closed && !this.#draining && this.#acceptPausedUntil === 0; n++) {
       let pair: [Socket, SocketAddress] | null;
       try {
         pair = this.socket.accept();
@@ -193,6 +285,15 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
       if (pair === null) return;
       const [sock, addr] = pair;
       this.#accepted++;
+      if (this.connections.size >= this.#maxConnections) {
+        // Closed at once rather than left in the backlog: the client learns
+        // now, and the backlog holds no stale connections when a slot frees.
+        sock.close();
+        if (this.listenerCount('rejected') > 0) {
+          this.emit('rejected', new CodedError('ERR_TOO_MANY_CONNECTIONS', `${this.connections.size} connections open (maxConnections).`), addr);
+        }
+        continue;
+      }
       let message: Message;
       try {
         message = this.#createMessage(this.selector, sock, addr);
@@ -206,7 +307,9 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
       // listeners do.
       message.prependListener('close', () => {
         this.connections.delete(message);
-        if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
+        if (this.#draining) {
+          if (this.connections.size === 0) this.close();
+        } else if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
       });
       this.emit('connection', message, addr);
       // Clients usually send right after connecting: read now rather than
@@ -233,10 +336,8 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   serveForever(timeout?: number | null): void {
     while (!this.#closed) {
       let wait = timeout;
-      if (this.#acceptPausedUntil !== 0) {
-        const left = (this.#acceptPausedUntil - monotonicMs()) / 1e3;
-        wait = wait === undefined || wait === null ? left : Math.min(wait, left);
-      }
+      const left = this.nextTick;
+      if (left !== null) wait = wait === undefined || wait === null ? left : Math.min(wait, left);
       for (const [key, mask] of this.selector.select(wait)) {
         this.handler(key, mask);
         if (this.#closed) return;
@@ -246,27 +347,83 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   }
 
   /**
+   * Graceful stop: stop accepting (the listening socket is closed), let
+   * every connection finish what is in flight (a ServerMessage answers the
+   * requests it received and sends its output; idle keep-alive connections
+   * close at once), and close the server when the last connection closed.
+   * At the deadline, the connections still busy fail with
+   * `ERR_SERVER_SHUTDOWN`, those only waiting for their peer to close
+   * (lingering) are closed, and the server closes. The loop must keep running
+   * meanwhile (`run()`, `serveForever()` or yours calling `tick()`).
+   * Calling it again returns the same promise.
+   * @param timeoutMs the deadline, in ms (default 10000).
+   * @returns a promise resolved once the server is closed.
+   */
+  shutdown(timeoutMs = DEFAULT_SHUTDOWN_MS): Promise<void> {
+    if (this.#shutdownDone !== null) return this.#shutdownDone;
+    if (this.#closed) return Promise.resolve();
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) throw invalidArgType('timeoutMs', 'a number', timeoutMs);
+    this.#shutdownDone = new Promise((resolve) => { this.#resolveShutdown = resolve; });
+    this.#draining = true;
+    this.#stopListening();
+    this.#shutdownDeadline = monotonicMs() + Math.max(0, timeoutMs);
+    this.#shutdownTimer = setTimeout(() => this.#forceShutdown(), Math.max(0, timeoutMs));
+    for (const message of [...this.connections]) message.shutdown();
+    if (this.connections.size === 0) this.close();
+    return this.#shutdownDone;
+  }
+
+  /**
    * Stop listening, close every connection (each emits 'close'), close the
-   * selector if the server made it, emit 'close'. Idempotent.
+   * selector if the server made it, emit 'close'. Idempotent. Queued
+   * output is dropped: see {@link MessageServer.shutdown} for a graceful stop.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#resumeTimer);
+    clearInterval(this.#sweepTimer);
+    clearTimeout(this.#shutdownTimer);
+    this.#shutdownDeadline = 0;
     for (const message of [...this.connections]) message.close();
+    this.#stopListening();
+    if (this.#ownsSelector) this.selector.close();
+    this.emit('close');
+    this.#resolveShutdown?.();
+  }
+
+  /** Same as close(), for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #stopListening(): void {
+    if (this.socket.fileno() < 0) return;
     try {
       if (!this.selector.closed && this.#acceptPausedUntil === 0) this.selector.unregister(this.socket);
     } catch {
       // Not registered.
     }
     this.socket.close();
-    if (this.#ownsSelector) this.selector.close();
-    this.emit('close');
   }
 
-  /** Same as close(), for `using`. */
-  [Symbol.dispose](): void {
+  #sweep(now: number): void {
+    this.#nextSweep = now + this.#sweepMs;
+    for (const message of this.connections) message.sweep(now, this.#idleTimeout, this.#requestTimeout);
+  }
+
+  #forceShutdown(): void {
+    if (this.#closed) return;
+    for (const message of [...this.connections]) {
+      // A lingering connection has delivered everything: not a failure.
+      if (message.lingering) message.close();
+      else message.fail(new CodedError('ERR_SERVER_SHUTDOWN', 'The server shut down before this connection finished.'));
+    }
     this.close();
+  }
+
+  #checkPause(now: number): void {
+    if (this.#acceptPausedUntil !== 0 && now >= this.#acceptPausedUntil) this.#resumeAccepting();
   }
 
   #pauseAccepting(err: SyscallError): void {
@@ -279,7 +436,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   }
 
   #resumeAccepting(): void {
-    if (this.#acceptPausedUntil === 0 || this.#closed) return;
+    if (this.#acceptPausedUntil === 0 || this.#closed || this.#draining) return;
     clearTimeout(this.#resumeTimer);
     this.#acceptPausedUntil = 0;
     this.selector.register(this.socket, EVENT_READ, this);

@@ -7,8 +7,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
-import { invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
-import { SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
+import { CodedError, invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
+import { SHUT_WR, SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
 import { EVENT_READ, EVENT_WRITE, type BaseSelector } from '../../selectors/index.js';
 
 /** Events every Message emits. */
@@ -30,6 +30,16 @@ export interface MessageOptions {
   /** Reading resumes when queued output falls to this many bytes. Default highWaterMark / 4. */
   lowWaterMark?: number;
 }
+
+/**
+ * What {@link Message.timeoutState} reports to the timeout sweep:
+ * `BUSY` (we owe the peer an answer: no timeout runs), `BETWEEN` (between
+ * requests: only the idle timeout runs), or a number n >= 0: inside the
+ * request that follows n complete ones (the request timeout runs too).
+ */
+export const TIMEOUT_BUSY = -2;
+/** See {@link TIMEOUT_BUSY}. */
+export const TIMEOUT_BETWEEN = -1;
 
 /** The three masks of Python's `_set_selector_events_mask`. */
 export type EventsMode = 'r' | 'w' | 'rw';
@@ -85,6 +95,17 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   #inputDone = false;
   #closeWhenFlushed = false;
   #writable: boolean;
+  // Set by every recv/send that moved bytes; the sweep reads and clears it
+  // (no clock read per message).
+  #active = false;
+  #lastActive = -1;
+  #requestMark = TIMEOUT_BETWEEN;
+  #requestSince = 0;
+  #held = false;
+  #turn = false;
+  #eof = false;
+  #linger = false;
+  #lingering = false;
 
   /**
    * Take over `sock`: make it non-blocking and register it (for reading,
@@ -122,15 +143,77 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   /** Whether reading is paused because too much output is queued. */
   get readPaused(): boolean { return this.#readPaused; }
 
+  /** Whether a {@link Message.shutdown} has sent everything and waits for the peer to close (lingering). */
+  get lingering(): boolean { return this.#lingering; }
+
+  /**
+   * Check the timeouts at monotonic time `now` (ms): close with
+   * `ERR_IDLE_TIMEOUT` when no byte moved in either direction for
+   * `idleTimeout` ms, or with `ERR_REQUEST_TIMEOUT` when the request being
+   * received was begun more than `requestTimeout` ms ago. MessageServer
+   * calls it from its sweep timer (every quarter of the smaller timeout),
+   * so a timeout fires up to a sweep period late; call it from a timer of
+   * yours for Messages you drive yourself. 0 or Infinity turns a timeout off.
+   */
+  sweep(now: number, idleTimeout: number, requestTimeout: number): void {
+    if (this.#closed) return;
+    if (this.#active || this.#lastActive < 0) {
+      this.#active = false;
+      this.#lastActive = now;
+    }
+    if (this.#lingering) {
+      // Everything was delivered: a peer that neither closes nor talks is dropped quietly.
+      if (idleTimeout > 0 && now - this.#lastActive >= idleTimeout) this.close();
+      return;
+    }
+    const state = this.timeoutState();
+    if (state === TIMEOUT_BUSY) {
+      this.#lastActive = now;
+      this.#requestMark = TIMEOUT_BETWEEN;
+      return;
+    }
+    if (state !== this.#requestMark) {
+      this.#requestMark = state;
+      this.#requestSince = now;
+    }
+    if (state >= 0 && requestTimeout > 0 && now - this.#requestSince >= requestTimeout) {
+      this.fail(new CodedError('ERR_REQUEST_TIMEOUT', `Request not complete after ${requestTimeout} ms.`));
+    } else if (idleTimeout > 0 && now - this.#lastActive >= idleTimeout) {
+      this.fail(new CodedError('ERR_IDLE_TIMEOUT', `No data in either direction for ${idleTimeout} ms.`));
+    }
+  }
+
+  /**
+   * Graceful stop (MessageServer.shutdown): finish what is in flight, then
+   * close ({@link Message.onShutdown}: by default stop reading and close
+   * once queued output is sent; ServerMessage first answers every request
+   * it received). If the peer may still be sending, the close is a
+   * lingering one: our side is shut down (FIN) and what the peer still
+   * sends is read and dropped until it closes too, because closing a
+   * socket with unread input sends a reset, which can destroy answers the
+   * peer has not read yet.
+   */
+  shutdown(): void {
+    if (this.#closed) return;
+    this.#linger = true;
+    this.onShutdown();
+  }
+
   /**
    * Handle a readiness mask from the selector (Python's `process_events`).
    * Never throws: failures close this connection and emit 'error'.
    */
   processEvents(mask: number): void {
     if (this.#closed) return;
+    // A turn asked for in this very pass waits for the next one.
+    const turn = this.#turn;
     try {
       if (!this.#writable) this.#checkConnect();
-      if ((mask & EVENT_READ) !== 0 && !this.#inputDone && !this.#readPaused) this.#handleRead();
+      if ((mask & EVENT_READ) !== 0) {
+        if (!this.#inputDone && !this.#readPaused && !this.#held) this.#handleRead();
+        else if (this.#lingering) this.#discard();
+      }
+      if (turn && !this.#closed) this.#takeTurn();
       if ((mask & EVENT_WRITE) !== 0 && !this.#closed) this.#handleWrite();
     } catch (err) {
       this.fail(err);
@@ -158,6 +241,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
         this.fail(err);
         return false;
       }
+      if (sent > 0) this.#active = true;
       if (sent === data.byteLength) return true;
       rest = data.subarray(sent);
     }
@@ -174,7 +258,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   end(): void {
     if (this.#closed) return;
     this.#inputDone = true;
-    if (this.#outBytes === 0) this.close();
+    if (this.#outBytes === 0) this.#finish();
     else {
       this.#closeWhenFlushed = true;
       this.#updateMask();
@@ -254,8 +338,44 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     // Nothing by default: queued output is flushed right after.
   }
 
+  /** What {@link Message.shutdown} does. Default: {@link Message.end}. */
+  protected onShutdown(): void {
+    this.end();
+  }
+
   /** All queued output was sent. */
   protected onDrain(): void {
+    // Nothing by default.
+  }
+
+  /**
+   * What the timeout sweep should check now: {@link TIMEOUT_BUSY},
+   * {@link TIMEOUT_BETWEEN}, or the number of requests completed before
+   * the one being received. Default: between requests (idle timeout only).
+   */
+  protected timeoutState(): number {
+    return TIMEOUT_BETWEEN;
+  }
+
+  /** Hold reading (while on, nothing is read; the water marks work as before). */
+  protected holdReading(on: boolean): void {
+    if (this.#held === on) return;
+    this.#held = on;
+    this.#updateMask();
+  }
+
+  /**
+   * Ask for {@link Message.onTurn} in the next loop pass (work left for
+   * later so that other connections get their turn): the Message asks for
+   * WRITE, which a connected socket reports at once.
+   */
+  protected requestTurn(): void {
+    this.#turn = true;
+    this.#updateMask();
+  }
+
+  /** The turn asked for with {@link Message.requestTurn}. */
+  protected onTurn(): void {
     // Nothing by default.
   }
 
@@ -281,14 +401,16 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     for (let i = 0; i < MAX_READS_PER_EVENT; i++) {
       const n = sock.recvInto(scratch);
       if (n === null) return;
+      this.#active = true;
       if (n === 0) {
+        this.#eof = true;
         this.#inputDone = true;
         this.#updateMask();
         this.onEnd();
         return;
       }
       this.onData(scratch.subarray(0, n));
-      if (n < READ_SIZE || this.#closed || this.#readPaused || this.#inputDone) return;
+      if (n < READ_SIZE || this.#closed || this.#readPaused || this.#inputDone || this.#held) return;
     }
   }
 
@@ -305,6 +427,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
       const view = this.#outOffset === 0 ? chunk : chunk.subarray(this.#outOffset);
       const sent = sock.send(view);
       if (sent === null) break;
+      this.#active = true;
       this.#outBytes -= sent;
       if (sent === view.byteLength) {
         this.#out.shift();
@@ -317,7 +440,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     if (this.#readPaused && this.#outBytes <= this.#lowWaterMark) this.#readPaused = false;
     if (this.#outBytes === 0) {
       if (this.#closeWhenFlushed) {
-        this.close();
+        this.#finish();
         return;
       }
       this.onDrain();
@@ -344,11 +467,47 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     return merged;
   }
 
+  // Close after end(); after shutdown(), linger: FIN, then drop what the
+  // peer still sends until its EOF (or a timeout, or the shutdown deadline).
+  #finish(): void {
+    if (!this.#linger || this.#eof || this.#lingering) {
+      this.close();
+      return;
+    }
+    this.#lingering = true;
+    this.#closeWhenFlushed = false;
+    try {
+      this.sock.shutdown(SHUT_WR);
+    } catch {
+      this.close();
+      return;
+    }
+    this.#updateMask();
+  }
+
+  #discard(): void {
+    for (let i = 0; i < MAX_READS_PER_EVENT; i++) {
+      const n = this.sock.recvInto(scratch);
+      if (n === null) return;
+      if (n === 0) {
+        this.close();
+        return;
+      }
+      this.#active = true;
+    }
+  }
+
+  #takeTurn(): void {
+    this.#turn = false;
+    this.onTurn();
+    this.#updateMask();
+  }
+
   #updateMask(): void {
     if (this.#closed) return;
     let mask = 0;
-    if (!this.#inputDone && !this.#readPaused) mask |= EVENT_READ;
-    if (this.#outBytes > 0 || !this.#writable) mask |= EVENT_WRITE;
+    if ((!this.#inputDone && !this.#readPaused && !this.#held) || this.#lingering) mask |= EVENT_READ;
+    if (this.#outBytes > 0 || !this.#writable || this.#turn) mask |= EVENT_WRITE;
     this.#setMask(mask);
   }
 

@@ -18,8 +18,12 @@ export interface FrameParserOptions {
   readonly maxHeaderLength?: number;
 }
 
-/** Receives each frame, in order, from {@link FrameParser.push}. */
-export type FrameHandler = (frame: Frame) => void;
+/**
+ * Receives each frame, in order, from {@link FrameParser.push}. Returning
+ * `false` stops that push after this frame: the rest stays buffered until
+ * the next push (an empty chunk resumes).
+ */
+export type FrameHandler = (frame: Frame) => unknown;
 
 // Parser stages: plain numeric constants (an enum would add a runtime object for nothing).
 const PREFIX = 0;
@@ -144,7 +148,7 @@ export class FrameParser {
       for (let frame = this.#next(); frame !== null; frame = this.#next()) {
         count++;
         if (frames !== null) frames.push(frame);
-        else onFrame!(frame);
+        else if (onFrame!(frame) === false) break;
       }
     } finally {
       if (this.#head > 0) {

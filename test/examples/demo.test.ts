@@ -2,6 +2,7 @@
 // printed, the server stopped with SIGINT. And the CLI's program listing.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,4 +32,23 @@ t.test('node-selectors --help lists every program; an unknown one is a usage err
   const bad = spawnSync(process.execPath, [`${ROOT}dist/examples/cli.js`, 'no-such-program'], { encoding: 'utf8', timeout: 30_000 });
   t.equal(bad.status, 2);
   t.match(bad.stderr, /unknown program 'no-such-program'/);
+});
+
+t.test('npm run demo | head -1: no EPIPE crash, and no app-server left behind', async (t) => {
+  const demo = `${ROOT}dist/examples/demo.js`;
+  const res = spawnSync('bash', ['-c', `"${process.execPath}" "${demo}" | head -1; echo "demo status \${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+  t.match(res.stdout, /^\[server\] listening on/);
+  t.match(res.stdout, /demo status 0\n$/);
+  t.equal(res.stderr, '');
+  // The demo's server runs `<dist>/examples/app-server.js 127.0.0.1 0`, from this checkout.
+  const server = `${ROOT}dist/examples/app-server.js`;
+  const left = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(server);
+    } catch {
+      return false;
+    }
+  });
+  for (let i = 0; i < 100 && left().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(left(), [], 'no app-server process left');
 });
