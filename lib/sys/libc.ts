@@ -10,7 +10,9 @@
  * hand them a table whose calls fail with a scripted errno.
  */
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { CodedError } from '../errors.js';
 
 /** Readiness reported by {@link Libc.watch}, as libuv sees it. */
@@ -135,6 +137,27 @@ interface KoffiModule {
   };
 }
 
+// dlopen(3) flags (glibc).
+const RTLD_NOW = 2;
+const RTLD_NOLOAD = 4;
+const RTLD_NODELETE = 0x1000;
+
+// koffi 3.3.4 in a worker thread: when the worker ends, Node dlclose()s the
+// addons that worker loaded, and if no other thread loaded koffi its code
+// is unmapped while a libuv poll handle it created is still being closed:
+// the close callback jumps into unmapped memory (SIGSEGV). Marking koffi's
+// binary RTLD_NODELETE keeps its code mapped for the life of the process.
+function pinAddon(dlopen: KoffiFn): void {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return;
+  }
+  const match = /\s(\/\S*koffi[^/\s]*\.node)$/m.exec(maps);
+  if (match !== null) dlopen(match[1], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 function load(): Libc {
   if (!platformSupported()) throw unsupportedPlatform();
   // koffi is required lazily so that importing the library never loads a
@@ -142,6 +165,7 @@ function load(): Libc {
   const koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
   const lib = koffi.load('libc.so.6');
   const f = (decl: string): KoffiFn => lib.func(decl);
+  if (!isMainThread) pinAddon(f('void *dlopen(const char *file, int mode)'));
   const asyncCb = (cb: AsyncCallback) => (err: Error | null, result: number): void => {
     // koffi >= 3.2 exposes the worker's errno inside the callback.
     cb(err, result, result < 0 ? koffi.errno() : 0);
