@@ -68,11 +68,6 @@ export class NodeLoopWait<T> {
     this.#arm = arm;
   }
 
-  /** Whether a wait is pending (then registration changes must reach the waiter). */
-  get pending(): boolean {
-    return this.#pending;
-  }
-
   /**
    * Wait for readiness without blocking Node (the body of `selectAsync`).
    * @param timeout seconds, as for `select()`.
