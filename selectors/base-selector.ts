@@ -115,7 +115,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const key = new SelectorKey<T>(fileobj, fd, events, data as T);
     this.backendRegister(key);
     this.#keys.set(fd, key);
-    this.#registrationsChanged();
+    this.waiter.registrationsChanged(fd);
     return key;
   }
 
@@ -131,7 +131,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     const key = this.#registered(fileobj);
     this.#keys.delete(key.fd);
     this.backendUnregister(key);
-    this.#registrationsChanged();
+    this.waiter.registrationsChanged(key.fd);
     return key;
   }
 
@@ -150,8 +150,8 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
     validateEvents(events);
     let key = this.#registered(fileobj);
     const fd = key.fd;
-    let changed = false;
-    if (events !== key.events) {
+    const eventsChanged = events !== key.events;
+    if (eventsChanged) {
       try {
         this.backendModify(key, events);
       } catch (err) {
@@ -163,15 +163,14 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
         } catch {
           // Already gone from the kernel side.
         }
+        this.waiter.registrationsChanged(fd);
         throw err;
       }
-      changed = true;
     }
-    if (data !== key.data) changed = true;
-    if (changed) {
+    if (eventsChanged || data !== key.data) {
       key = new SelectorKey<T>(key.fileobj, fd, events, data as T);
       this.#keys.set(fd, key);
-      this.#registrationsChanged();
+      if (eventsChanged) this.waiter.registrationsChanged(fd);
     }
     return key;
   }
@@ -246,8 +245,7 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
    * @throws {Error} `ERR_SELECTOR_CLOSED` if called after close().
    * @throws {Error} `AbortError` (code `ABORT_ERR`) when `options.signal` aborts.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a timeout that is not a number.
-   * @throws {SyscallError} if a kernel call fails (poll, select: also the wake-up `eventfd`, e.g. EMFILE).
-   * @throws {RangeError} `ERR_FD_OUT_OF_RANGE` (SelectSelector) if that eventfd is >= 1024.
+   * @throws {SyscallError} if a kernel call fails (poll, select: also the doorbell epoll set, e.g. EMFILE).
    */
   async selectAsync(timeout?: number | null, options: SelectAsyncOptions = {}): Promise<ReadyList<T>> {
     this.#assertOpen('selectAsync');
@@ -278,12 +276,6 @@ export abstract class BaseSelector<T = unknown> implements Disposable {
 
   #assertOpen(method: string): void {
     if (this.#closed) throw new CodedError('ERR_SELECTOR_CLOSED', `Selector is closed (${method})`);
-  }
-
-  // A wait armed before the change may not see it (poll and select copy
-  // the registrations for their worker thread).
-  #registrationsChanged(): void {
-    if (this.#wait.pending) this.waiter.registrationsChanged();
   }
 
   // Python's _fileobj_lookup: the fd, or, for an object whose fileno() no

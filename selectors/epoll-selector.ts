@@ -3,10 +3,12 @@
  * fd itself with libuv (an epoll fd is readable when it has ready events).
  */
 
-import { EPOLLIN, EPOLLOUT } from '../lib/sys/constants.js';
+import { EPOLL_CLOEXEC, EPOLLIN, EPOLLOUT } from '../lib/sys/constants.js';
+import { check } from '../lib/sys/check.js';
 import { libc, type Libc } from '../lib/sys/libc.js';
 import { Epoll } from '../lib/select/epoll.js';
 import { FdWatch } from './fd-watch.js';
+import { loopOwnedFd } from './loop-owned-fd.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 
 /** Options of the selector constructors. */
@@ -33,8 +35,11 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   constructor(options: SelectorOptions = {}) {
     super();
     const sys = options.sys ?? libc();
-    this.poller = new Epoll(-1, 0, sys);
-    this.waiter = new FdWatch(sys, this.poller.fileno());
+    // In a worker thread the epoll fd is owned by Node's loop, so that it
+    // is closed even if the worker is terminated during a wait.
+    const owned = loopOwnedFd(sys, check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1'));
+    this.poller = Epoll.fromfd(owned.fd, owned.sys);
+    this.waiter = new FdWatch(sys, owned.fd);
   }
 
   /**

@@ -44,7 +44,7 @@ export class FdWatch implements LoopWaiter {
   }
 
   /** Nothing to do: the watched fd reflects registration changes itself (an epoll fd does). */
-  registrationsChanged(): void {}
+  registrationsChanged(_fd: number): void {}
 
   /** Nothing to release: every handle is closed when its wait ends. */
   close(): void {}

@@ -14,7 +14,8 @@ import type { SelectorKey } from './selector-key.js';
 /**
  * How a backend waits in Node's loop for its kernel object: the part of
  * the wait that differs between backends (a libuv watch of the epoll fd,
- * or poll/select on a worker thread).
+ * or of a doorbell epoll set for poll/select). Neither holds a libuv
+ * threadpool thread.
  */
 export interface LoopWaiter {
   /**
@@ -24,8 +25,11 @@ export interface LoopWaiter {
    * @throws {Error} if the wait cannot be started (nothing is then pending).
    */
   arm(timeoutMs: number, done: () => void): () => void;
-  /** Registrations changed while a wait is armed: make it return if it cannot see the change. */
-  registrationsChanged(): void;
+  /**
+   * The registration of `fd` was added, changed or removed (called whether
+   * or not a wait is armed): an armed wait must see the change, or return.
+   */
+  registrationsChanged(fd: number): void;
   /** Release what the waiter holds (called once, by the selector's close()). */
   close(): void;
 }
@@ -62,11 +66,6 @@ export class NodeLoopWait<T> {
   constructor(pollNow: () => ReadyList<T>, arm: (timeoutMs: number, done: () => void) => () => void) {
     this.#pollNow = pollNow;
     this.#arm = arm;
-  }
-
-  /** Whether a wait is pending (then registration changes must reach the waiter). */
-  get pending(): boolean {
-    return this.#pending;
   }
 
   /**

@@ -6,21 +6,21 @@
 
 import { outOfRange } from '../lib/errors.js';
 import { FD_SETSIZE } from '../lib/sys/constants.js';
-import { libc, type AsyncCallback, type Libc } from '../lib/sys/libc.js';
-import { FD_SET_SIZE, TIMEVAL_SIZE, fdClr, fdSet, writeTimeval } from '../lib/sys/structs.js';
+import { libc, type Libc } from '../lib/sys/libc.js';
+import { FD_SET_SIZE, fdClr, fdSet } from '../lib/sys/structs.js';
 import { selectFds } from '../lib/select/select.js';
 import { BaseSelector, type ReadyList } from './base-selector.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
 import type { SelectorKey } from './selector-key.js';
 import type { SelectorOptions } from './epoll-selector.js';
-import { WorkerWait } from './worker-wait.js';
+import { DoorbellWait } from './doorbell-wait.js';
 
 /**
  * Selector backed by select: fds 0..1023 only, O(highest fd) per wait.
  * @typeParam T - the type of registration data.
  */
 export class SelectSelector<T = unknown> extends BaseSelector<T> {
-  protected override readonly waiter: WorkerWait;
+  protected override readonly waiter: DoorbellWait;
   readonly #sys: Libc;
   // The registered sets, and working copies the kernel overwrites.
   readonly #readers = Buffer.alloc(FD_SET_SIZE);
@@ -29,17 +29,13 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
   readonly #w = Buffer.alloc(FD_SET_SIZE);
   readonly #r32 = new Uint32Array(this.#r.buffer, this.#r.byteOffset, FD_SET_SIZE / 4);
   readonly #w32 = new Uint32Array(this.#w.buffer, this.#w.byteOffset, FD_SET_SIZE / 4);
-  // Sets and timeval handed to the worker thread; only rebuilt between waits.
-  readonly #asyncR = Buffer.alloc(FD_SET_SIZE);
-  readonly #asyncW = Buffer.alloc(FD_SET_SIZE);
-  readonly #asyncTv = Buffer.alloc(TIMEVAL_SIZE);
   #maxFd = -1;
 
   /** @throws {Error} `ERR_UNSUPPORTED_PLATFORM` off Linux x86-64/arm64. */
   constructor(options: SelectorOptions = {}) {
     super();
     this.#sys = options.sys ?? libc();
-    this.waiter = new WorkerWait(this.#sys, (timeoutMs, wakeFd, cb) => this.#startAsync(timeoutMs, wakeFd, cb));
+    this.waiter = new DoorbellWait(this.#sys, (fd) => this.keyForFd(fd), () => this.registrations());
   }
 
   protected override backendRegister(key: SelectorKey<T>): void {
@@ -83,20 +79,6 @@ export class SelectSelector<T = unknown> extends BaseSelector<T> {
         if (events !== 0) ready.push([key, events]);
       }
     }
-  }
-
-  #startAsync(timeoutMs: number, wakeFd: number, cb: AsyncCallback): void {
-    if (wakeFd >= FD_SETSIZE) throw outOfRange('eventfd', `< FD_SETSIZE (${FD_SETSIZE}) for select()`, wakeFd, 'ERR_FD_OUT_OF_RANGE');
-    this.#readers.copy(this.#asyncR);
-    this.#writers.copy(this.#asyncW);
-    fdSet(this.#asyncR, wakeFd);
-    const nfds = Math.max(this.#maxFd, wakeFd) + 1;
-    let tv: Buffer | null = null;
-    if (timeoutMs >= 0) {
-      tv = this.#asyncTv;
-      writeTimeval(tv, timeoutMs * 1000);
-    }
-    this.#sys.selectAsync(nfds, this.#asyncR, this.#asyncW, null, tv, cb);
   }
 
   #setBits(fd: number, events: number): void {

@@ -10,7 +10,9 @@
  * hand them a table whose calls fail with a scripted errno.
  */
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { CodedError } from '../errors.js';
 
 /** Readiness reported by {@link Libc.watch}, as libuv sees it. */
@@ -31,9 +33,6 @@ export interface FdWatcher {
   /** Let the Node process exit even if the watcher is active. */
   unref(): void;
 }
-
-/** Callback of an asynchronous (worker-thread) call: result and errno. */
-export type AsyncCallback = (err: Error | null, result: number, errno: number) => void;
 
 /**
  * The libc functions the library uses, with C names and C semantics: they
@@ -82,10 +81,6 @@ export interface Libc {
   epoll_wait(epfd: number, events: Uint8Array, maxevents: number, timeout: number): number;
   poll(fds: Uint8Array, nfds: number, timeout: number): number;
   select(nfds: number, readfds: Uint8Array | null, writefds: Uint8Array | null, exceptfds: Uint8Array | null, timeout: Uint8Array | null): number;
-  /** poll() on a worker thread; the buffer must not be touched until the callback. */
-  pollAsync(fds: Uint8Array, nfds: number, timeout: number, cb: AsyncCallback): void;
-  /** select() on a worker thread; the buffers must not be touched until the callback. */
-  selectAsync(nfds: number, readfds: Uint8Array | null, writefds: Uint8Array | null, exceptfds: Uint8Array | null, timeout: Uint8Array | null, cb: AsyncCallback): void;
 
   eventfd(initval: number, flags: number): number;
   pipe2(fds: Int32Array, flags: number): number;
@@ -155,7 +150,6 @@ export function unsupportedPlatform(platform: string = process.platform, arch: s
 // are `any` for calls).
 interface KoffiFn {
   (...args: unknown[]): any;
-  async(...args: unknown[]): void;
 }
 interface KoffiModule {
   load(path: string): { func(decl: string): KoffiFn; symbol(name: string): bigint };
@@ -168,6 +162,27 @@ interface KoffiModule {
   };
 }
 
+// dlopen(3) flags (glibc).
+const RTLD_NOW = 2;
+const RTLD_NOLOAD = 4;
+const RTLD_NODELETE = 0x1000;
+
+// koffi 3.3.4 in a worker thread: when the worker ends, Node dlclose()s the
+// addons that worker loaded, and if no other thread loaded koffi its code
+// is unmapped while a libuv poll handle it created is still being closed:
+// the close callback jumps into unmapped memory (SIGSEGV). Marking koffi's
+// binary RTLD_NODELETE keeps its code mapped for the life of the process.
+function pinAddon(dlopen: KoffiFn): void {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'latin1');
+  } catch {
+    return;
+  }
+  const match = /\s(\/\S*koffi[^/\s]*\.node)$/m.exec(maps);
+  if (match !== null) dlopen(match[1], RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 function load(): Libc {
   if (!platformSupported()) throw unsupportedPlatform();
   // koffi is required lazily so that importing the library never loads a
@@ -175,12 +190,7 @@ function load(): Libc {
   const koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
   const lib = koffi.load('libc.so.6');
   const f = (decl: string): KoffiFn => lib.func(decl);
-  const asyncCb = (cb: AsyncCallback) => (err: Error | null, result: number): void => {
-    // koffi >= 3.2 exposes the worker's errno inside the callback.
-    cb(err, result, result < 0 ? koffi.errno() : 0);
-  };
-  const pollFn = f('int poll(void *fds, unsigned long nfds, int timeout)');
-  const selectFn = f('int select(int nfds, void *readfds, void *writefds, void *exceptfds, void *timeout)');
+  if (!isMainThread) pinAddon(f('void *dlopen(const char *file, int mode)'));
   const getaddrinfoFn = f('int getaddrinfo(const char *node, const char *service, const void *hints, void *res)');
   const freeaddrinfoFn = f('void freeaddrinfo(uint64_t res)');
 
@@ -215,10 +225,8 @@ function load(): Libc {
     epoll_create1: f('int epoll_create1(int flags)'),
     epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
     epoll_wait: f('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
-    poll: pollFn,
-    select: selectFn,
-    pollAsync: (fds, nfds, timeout, cb) => { pollFn.async(fds, nfds, timeout, asyncCb(cb)); },
-    selectAsync: (nfds, r, w, x, tv, cb) => { selectFn.async(nfds, r, w, x, tv, asyncCb(cb)); },
+    poll: f('int poll(void *fds, unsigned long nfds, int timeout)'),
+    select: f('int select(int nfds, void *readfds, void *writefds, void *exceptfds, void *timeout)'),
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
     pipe2: f('int pipe2(void *fds, int flags)'),
     dup: f('int dup(int fd)'),

@@ -21,6 +21,8 @@ export interface RunNodeOptions {
   timeoutMs: number;
   /** Extra environment variables. */
   env?: NodeJS.ProcessEnv;
+  /** `'pipe'`: stdin is a pipe held open (never written) until the child ends. Default `'ignore'`. */
+  stdin?: 'ignore' | 'pipe';
 }
 
 /** `node ...args`, killed with SIGKILL if it outlasts `timeoutMs`. */
@@ -31,18 +33,19 @@ export function runNode(args: string[], options: RunNodeOptions): Promise<RunRes
   env._TAPJS_PROCESSINFO_COVERAGE_ = '0';
   return new Promise((resolve) => {
     const start = performance.now();
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      child.stdin?.destroy();
       resolve({ code, signal, stdout, stderr, timedOut, ms: Math.round(performance.now() - start) });
     });
   });

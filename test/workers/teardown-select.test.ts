@@ -1,0 +1,5 @@
+// Workers terminated, exiting or aborting during a pending select wait (see teardown-suite.ts).
+import t from 'tap';
+import { teardownSuite } from './teardown-suite.js';
+
+t.test('select: workers that end during a pending wait', (t) => teardownSuite(t, 'select'));
