@@ -10,7 +10,7 @@
  * everything at once.
  */
 
-import { KeyboardInterrupt, MessageServer, type Message, type MessageFactory } from '../../lib/index.js';
+import { KeyboardInterrupt, MessageServer, formatAddress, type Message, type MessageFactory } from '../../lib/index.js';
 import type { ProgramContext, ProgramSpec } from './program.js';
 import { printListening } from './raw-loop.js';
 
@@ -58,6 +58,8 @@ export function serveMessages(ctx: ProgramContext, host: string, port: number, c
     selector.close();
   };
   printListening(server.socket, host);
+  // A connection refused (too many open, or an fd select() cannot watch): one line each.
+  server.on('rejected', (err, addr) => ctx.log(`refused connection from ${formatAddress(addr)}: ${err.message}`));
   if (ctx.flags.trace === true) {
     server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
   }

@@ -23,10 +23,12 @@ export type MessageServerEvents = {
   /** Accepting resumed after a pause. */
   acceptResumed: () => void;
   /**
-   * A connection was accepted and closed at once because `maxConnections`
-   * were open (`err.code === 'ERR_TOO_MANY_CONNECTIONS'`); no Message was made.
+   * A connection was accepted and closed at once, and no Message was made:
+   * `maxConnections` were open (`err.code === 'ERR_TOO_MANY_CONNECTIONS'`), or
+   * the selector cannot watch its fd (`'ERR_FD_OUT_OF_RANGE'`: a select()
+   * backend and an fd >= 1024). Every other connection is served as before.
    */
-  rejected: (err: CodedError, addr: SocketAddress) => void;
+  rejected: (err: Error & { code: string }, addr: SocketAddress) => void;
   /**
    * A ready event of this server is about to be handled: `key.data` is the
    * server itself for the listening socket, else the connection's Message.
@@ -264,10 +266,11 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
    * Accept the pending connections: until accept() would block, or 128 in
    * this call (the rest wait for the next loop pass, so the connections
    * already open get their turn). Beyond `maxConnections` a connection is
-   * accepted and closed at once ('rejected'). Never throws for a failed
+   * accepted and closed at once ('rejected'), and so is one the selector
+   * cannot watch (fd >= 1024 on select()). Never throws for a failed
    * accept: fd/memory exhaustion (or another accept error) pauses
    * accepting, an aborted handshake is skipped.
-   * @throws whatever `createMessage` throws (the accepted socket is closed first).
+   * @throws whatever else `createMessage` throws (the accepted socket is closed first).
    */
   acceptAll(): void {
     for (let n = 0; n < MAX_ACCEPTS_PER_PASS && !this.#closed && !this.#draining && this.#acceptPausedUntil === 0; n++) {
@@ -299,7 +302,11 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         message = this.#createMessage(this.selector, sock, addr);
       } catch (err) {
         sock.close();
-        throw err;
+        // A select() selector cannot watch an fd >= FD_SETSIZE: refuse this
+        // one connection rather than stop serving everyone.
+        if ((err as { code?: unknown }).code !== 'ERR_FD_OUT_OF_RANGE') throw err;
+        if (this.listenerCount('rejected') > 0) this.emit('rejected', err as RangeError & { code: string }, addr);
+        continue;
       }
       this.connections.add(message);
       message.on('error', (e) => this.emit('clientError', e, message));
