@@ -11,8 +11,9 @@
  * Run:    node-selectors app-client 127.0.0.1 65432 search morpheus
  *         node-selectors app-client 127.0.0.1 65432 double 100   (binary request)
  * Needs:  node-selectors app-server 127.0.0.1 65432  (or Python's app-server.py)
- * Flags:  --repeat N (send the request N times, pipelined on one connection:
- *         needs app-server --keep-alive), --backend, --trace, --quiet
+ * Flags:  --repeat N (send the request N times, pipelined on one connection;
+ *         app-server answers them all, with or without --keep-alive),
+ *         --backend, --trace, --quiet
  * Exit:   0 when every response came, 1 when the request failed.
  */
 
@@ -88,7 +89,7 @@ const spec: ProgramSpec = {
   positionals: { min: 4, max: 4 },
   common: ['backend', 'trace', 'quiet'],
   options: {
-    repeat: { type: 'string', help: 'send the request N times, pipelined on one connection (server needs --keep-alive)' },
+    repeat: { type: 'string', help: 'send the request N times, pipelined on one connection (app-server answers them all, with or without --keep-alive)' },
   },
   help: 'Actions: search <key> (morpheus, ring, 🐶) as text/json; any other action is sent as binary.',
   main,

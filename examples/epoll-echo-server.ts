@@ -144,6 +144,7 @@ const spec: ProgramSpec = {
   summary: 'epoll echo server (level-triggered, EPOLLIN and EPOLLOUT in turn)',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'EPOLLIN/EPOLLOUT/EPOLLHUP…',
   help: `Talk to it with: nc 127.0.0.1 8080   (each line comes back)
 
 The seed binds 0.0.0.0:8080 with a backlog of 1; the default here is

@@ -160,6 +160,7 @@ const spec: ProgramSpec = {
   summary: 'Seed 004: level-triggered echo server on select.epoll()',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'EPOLLIN/EPOLLOUT/EPOLLHUP…',
   help: 'Defaults: 127.0.0.1 7788. Talk to it with: nc 127.0.0.1 7788, or node-selectors multiconn-client 127.0.0.1 7788 5',
   main,
 };

@@ -492,6 +492,7 @@ const spec: ProgramSpec = {
   summary: 'static web server on epoll (HTTP/1.1 keep-alive, HEAD, 404, pipelining)',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'EPOLLIN/EPOLLOUT/EPOLLHUP…',
   options: {
     root: { type: 'string', help: 'the directory to serve (default: the sample site, examples/site)' },
     'idle-timeout': { type: 'string', help: 'close a connection idle for this many seconds (default 60)' },

@@ -165,6 +165,7 @@ const spec: ProgramSpec = {
   summary: 'epoll howto, example 4: the HTTP server edge-triggered (EPOLLET: drain until would-block)',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'EPOLLIN/EPOLLOUT/EPOLLET…',
   help: `Talk to it with: curl http://127.0.0.1:8080/   (--trace shows each epoll event)
 
 ${HOST_HELP}

@@ -174,6 +174,7 @@ const spec: ProgramSpec = {
   summary: 'epoll howto, example 3: the HTTP server on a level-triggered epoll loop',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'EPOLLIN/EPOLLOUT/EPOLLHUP…',
   help: `Talk to it with: curl http://127.0.0.1:8080/   (--trace shows each epoll event)
 
 ${HOST_HELP}

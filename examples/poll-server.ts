@@ -123,6 +123,7 @@ const spec: ProgramSpec = {
   summary: 'poll() server that answers any message with "hello world", then closes',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'POLLIN/POLLOUT/POLLHUP…',
   help: `Talk to it with: printf 'hi' | nc 127.0.0.1 10000
 
 The seed listens on localhost:10000 with a backlog of 1; so does this

@@ -179,6 +179,7 @@ const spec: ProgramSpec = {
   summary: 'select() echo server with a write list and an output queue per connection',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'READ/WRITE/EXCEPTIONAL',
   help: `Talk to it with: nc 127.0.0.1 10000   (each line comes back in upper case)
 
 The seed listens on localhost:10000 with a backlog of 5; so does this

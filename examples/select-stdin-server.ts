@@ -131,6 +131,7 @@ const spec: ProgramSpec = {
   summary: 'Seed 004: select() echo server watching the sockets and stdin; a line on stdin stops it',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'READ/WRITE/EXCEPTIONAL',
   help: 'Defaults: 127.0.0.1 7788. Type a line (or close stdin) to stop it. Talk to it with: nc 127.0.0.1 7788',
   main,
 };

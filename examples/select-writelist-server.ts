@@ -173,6 +173,7 @@ const spec: ProgramSpec = {
   summary: 'Seed 004: select() echo server with a write list and per-client message queues (the seed\'s bugs fixed)',
   positionals: { min: 0, max: 2 },
   common: ['trace', 'quiet', 'backlog'],
+  traceEvents: 'READ/WRITE/EXCEPTIONAL',
   help: 'Defaults: 127.0.0.1 9999. Talk to it with: nc 127.0.0.1 9999, or node-selectors multiconn-client 127.0.0.1 9999 5',
   main,
 };

@@ -68,6 +68,8 @@ export interface ProgramSpec {
   positionals: { min: number; max: number };
   /** The common flags that apply. */
   common?: CommonFlag[];
+  /** The event names `--trace` prints, for its help (default `READ/WRITE`, the selectors' names). */
+  traceEvents?: string;
   /** The program's own flags (node:util parseArgs options), with help text. */
   options?: Record<string, OptionSpec & { help: string }>;
   /** Extra help text (how to talk to it). */
@@ -104,7 +106,10 @@ function usageLine(spec: ProgramSpec): string {
 /** The `--help` text of a program. */
 export function helpText(spec: ProgramSpec): string {
   const lines = [usageLine(spec), '', spec.summary, ''];
-  const opts = { ...Object.fromEntries((spec.common ?? []).map((c) => [c, COMMON[c]])), ...(spec.options ?? {}) };
+  const common = (spec.common ?? []).map((c): [string, OptionSpec & { help: string }] => [
+    c, c === 'trace' && spec.traceEvents !== undefined ? { ...COMMON.trace, help: COMMON.trace.help.replace('READ/WRITE', spec.traceEvents) } : COMMON[c],
+  ]);
+  const opts = { ...Object.fromEntries(common), ...(spec.options ?? {}) };
   lines.push('options:', '  --help              show this help and exit');
   for (const [name, o] of Object.entries(opts)) {
     const flag = `--${name}${o.type === 'string' ? ' VALUE' : ''}`;

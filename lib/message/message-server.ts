@@ -31,8 +31,10 @@ export type MessageServerEvents = {
   rejected: (err: Error & { code: string }, addr: SocketAddress) => void;
   /**
    * A ready event of this server is about to be handled: `key.data` is the
-   * server itself for the listening socket, else the connection's Message.
-   * For tracing (the examples' `--trace`); without a listener it costs nothing.
+   * server itself for the listening socket, else the connection's Message;
+   * also the first read of a connection, made right after accept() (as
+   * EVENT_READ). For tracing (the examples' `--trace`); without a listener
+   * it costs nothing.
    */
   dispatch: (key: SelectorKey<unknown>, mask: number) => void;
   /** The server was closed. */
@@ -321,6 +323,8 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
       this.emit('connection', message, addr);
       // Clients usually send right after connecting: read now rather than
       // after another trip round the loop (a recv that may find nothing).
+      // A tracer sees this read as a READ event like any other.
+      if (this.listenerCount('dispatch') > 0) this.emit('dispatch', this.selector.getKey(sock), EVENT_READ);
       message.processEvents(EVENT_READ);
     }
   }
