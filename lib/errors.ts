@@ -192,7 +192,22 @@ export const ERROR_CODES = {
   ERR_SENDFILE_UNSUPPORTED: {
     className: 'Error',
     python: 'ValueError("non-blocking sockets are not supported")',
-    description: 'sendfile() on a non-blocking socket, or on a socket that is not SOCK_STREAM.',
+    description: 'sendfile() on a socket that is not SOCK_STREAM, or on a non-blocking socket from a file that cannot seek.',
+  },
+  ERR_SOCKET_BLOCKING: {
+    className: 'Error',
+    python: 'ValueError("the socket must be non-blocking") (asyncio)',
+    description: 'A *Async socket method (recvAsync, acceptAsync, ...) was called on a socket that is not non-blocking.',
+  },
+  ERR_SOCKET_BUSY: {
+    className: 'Error',
+    python: '-',
+    description: 'A *Async socket method was called while another call on the same socket waits for the same direction (two reads or two writes at once).',
+  },
+  ERR_SOCKET_CLOSED: {
+    className: 'Error',
+    python: '-',
+    description: 'The socket was closed (or detached) while a *Async method of it was waiting; the wait is rejected.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

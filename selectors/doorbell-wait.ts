@@ -14,7 +14,7 @@ import type { Libc } from '../lib/sys/libc.js';
 import { Epoll } from '../lib/select/epoll.js';
 import { EVENT_READ, EVENT_WRITE } from './events.js';
 import { FdWatch } from './fd-watch.js';
-import { loopOwnedFd } from './loop-owned-fd.js';
+import { loopOwnedFd } from '../lib/sys/loop-owned-fd.js';
 import type { LoopWaiter } from './node-loop-wait.js';
 
 // In the doorbell set: an fd epoll refuses (a regular file, EPERM) or that

@@ -8,7 +8,7 @@ import { check } from '../lib/sys/check.js';
 import { libc, type Libc } from '../lib/sys/libc.js';
 import { Epoll } from '../lib/select/epoll.js';
 import { FdWatch } from './fd-watch.js';
-import { loopOwnedFd } from './loop-owned-fd.js';
+import { loopOwnedFd } from '../lib/sys/loop-owned-fd.js';
 import { PollLikeSelector } from './poll-like-selector.js';
 
 /** Options of the selector constructors. */

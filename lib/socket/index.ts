@@ -17,7 +17,7 @@ export {
   getdefaulttimeout,
   setdefaulttimeout,
 } from './socket.js';
-export type { SocketOptions, CreateServerOptions, SendData, SendallError } from './socket.js';
+export type { SocketOptions, CreateServerOptions, SendData, SendallError, AsyncOptions } from './socket.js';
 export {
   IOBase, BinaryIO, Buffered, SocketIO, BufferedReader, BufferedWriter, BufferedRWPair, DEFAULT_BUFFER_SIZE,
 } from './socket-io.js';

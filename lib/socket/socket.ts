@@ -15,12 +15,13 @@ import {
   IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_REUSEADDR,
   SO_REUSEPORT, SO_TYPE, SOMAXCONN, SO_PEERCRED, F_GETFD, F_SETFD, FD_CLOEXEC,
+  EINPROGRESS, EPOLLIN, EPOLLOUT, SO_ERROR,
 } from '../sys/constants.js';
 import { SOCKADDR_STORAGE_SIZE, UCRED_SIZE } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
 import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall, type DataCall } from '../sys/call.js';
 import {
-  SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange,
+  CodedError, SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange, type ErrorTarget,
 } from '../errors.js';
 import { monotonicMs, socketTimeout } from '../timeout.js';
 import {
@@ -29,6 +30,7 @@ import {
 } from './address.js';
 import { openSocketFile, type BinaryFile, type MakefileOptions, type TextIOWrapper } from './text-io.js';
 import { sendfileFrom, type SendfileSource } from './sendfile.js';
+import { reactorFor, reactorIfAny, type Direction, type Reactor } from './reactor.js';
 import {
   recvmsgOn, sendmsgOn, writableList,
   type AncDataIn, type MsgTarget, type RecvmsgIntoResult, type RecvmsgResult,
@@ -38,6 +40,12 @@ import {
 export interface SocketOptions {
   /** The libc binding table to call through (tests pass a scripted one); default {@link libc}(). */
   sys?: Libc;
+}
+
+/** Options of the `*Async` socket methods. */
+export interface AsyncOptions {
+  /** Abort the wait: the promise rejects with an `AbortError` (code `ABORT_ERR`). */
+  signal?: AbortSignal;
 }
 
 /** What `send`/`sendall`/`sendto` take: bytes, or a string sent as UTF-8 (a Node convenience). */
@@ -115,6 +123,13 @@ export function getdefaulttimeout(): number | null {
  */
 export function setdefaulttimeout(timeout: number | null): void {
   defaultTimeout = socketTimeout(timeout, 'timeout');
+}
+
+/** The address/port (or path) of an address as given, for an error message. */
+function addressTarget(address: Address): ErrorTarget | undefined {
+  if (typeof address === 'string') return { path: address };
+  if (Array.isArray(address) && typeof address[0] === 'string' && typeof address[1] === 'number') return { address: address[0], port: address[1] };
+  return undefined;
 }
 
 function closedError(syscall: string): SyscallError {
@@ -719,6 +734,7 @@ export class Socket {
   close(): void {
     const fd = this.#fd;
     if (fd < 0 || this.#deferClose()) return;
+    this.#forgetWaits(fd, 'close');
     this.#fd = -1;
     const errno = errnoOf(this.#sys, this.#sys.close(fd));
     if (errno !== 0 && errno !== ECONNRESET && errno !== EINTR) throw new SyscallError(errno, 'close');
@@ -733,6 +749,7 @@ export class Socket {
   detach(): number {
     if (this.#lazyNonblocking && this.#fd >= 0) this.#mode('detach');
     const fd = this.#fd;
+    if (fd >= 0) this.#forgetWaits(fd, 'detach');
     this.#fd = -1;
     return fd;
   }
@@ -919,6 +936,141 @@ export class Socket {
     if (this.#fd < 0) throw closedError('sendfile');
     return sendfileFrom(this, this.#sys, this.#fd, this.#mode('sendfile'), file, offset, count);
   }
+  // ---- Waiting in Node's loop: asyncio's loop.sock_* methods, Node-style.
+  // Each needs a non-blocking socket, tries its call first, and only when
+  // it would block waits for readiness in Node's loop (reactor.ts), then
+  // tries again.
+
+  /** The reactor, once the socket is checked to be open and non-blocking. */
+  #asyncReady(syscall: string): Reactor {
+    if (this.#fd < 0) throw closedError(syscall);
+    if (this.#timeoutMs !== 0) throw new CodedError('ERR_SOCKET_BLOCKING', `${syscall} needs a non-blocking socket: call setblocking(false) first`);
+    return reactorFor(this.#sys);
+  }
+
+  /** Reject the pending waits of `fd` (it is being closed or detached). */
+  #forgetWaits(fd: number, how: string): void {
+    reactorIfAny(this.#sys)?.forget(fd, new CodedError('ERR_SOCKET_CLOSED', `the socket was ${how === 'close' ? 'closed' : 'detached'} while a call on it was waiting`));
+  }
+
+  /** Retry `call` until it does not return null, waiting for `direction` in between. */
+  async #untilReady<R>(syscall: string, direction: Direction, options: AsyncOptions | undefined, call: () => R | null): Promise<R> {
+    const reactor = this.#asyncReady(syscall);
+    for (;;) {
+      const r = call();
+      if (r !== null) return r;
+      await reactor.wait(this.#fd, direction, syscall, options?.signal);
+    }
+  }
+
+  /**
+   * Accept a connection without blocking Node (asyncio's `sock_accept`):
+   * `[socket, address]`, the new socket non-blocking (as asyncio makes it).
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING` unless this socket is non-blocking; `ERR_SOCKET_BUSY` if
+   *   another read-side call waits; `ERR_SOCKET_CLOSED` if it is closed meanwhile.
+   * @throws {Error} `AbortError` (code `ABORT_ERR`) when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.accept}.
+   */
+  async acceptAsync(options?: AsyncOptions): Promise<[Socket, SocketAddress]> {
+    const [sock, address] = await this.#untilReady('acceptAsync', EPOLLIN, options, () => this.accept());
+    sock.setblocking(false);
+    return [sock, address];
+  }
+
+  /**
+   * Connect without blocking Node (asyncio's `sock_connect`): resolves once
+   * connected.
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts (the connection attempt goes on in the kernel).
+   * @throws {SyscallError} `ECONNREFUSED`, `ENETUNREACH`, ... with the address; `ENOTFOUND` for a name
+   *   that does not resolve (resolution is synchronous, as for `connect`).
+   */
+  async connectAsync(address: Address, options?: AsyncOptions): Promise<void> {
+    const reactor = this.#asyncReady('connectAsync');
+    const errno = this.connectEx(address);
+    if (errno === 0) return;
+    const target = addressTarget(address);
+    if (errno !== EINPROGRESS) throw new SyscallError(errno, 'connect', target);
+    await reactor.wait(this.#fd, EPOLLOUT, 'connectAsync', options?.signal);
+    const err = this.getsockopt(SOL_SOCKET, SO_ERROR);
+    if (err !== 0) throw new SyscallError(err, 'connect', target);
+  }
+
+  /**
+   * Receive up to `bufsize` bytes without blocking Node (asyncio's
+   * `sock_recv`): resolves with the bytes once some came (empty at EOF).
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.recv}.
+   */
+  recvAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<Buffer> {
+    return this.#untilReady('recvAsync', EPOLLIN, options, () => this.recv(bufsize, flags));
+  }
+
+  /**
+   * Receive into `buffer` without blocking Node (asyncio's
+   * `sock_recv_into`): resolves with the count (0 at EOF).
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.recvInto}.
+   */
+  recvIntoAsync(buffer: Uint8Array | ArrayBufferView, nbytes = 0, flags = 0, options?: AsyncOptions): Promise<number> {
+    return this.#untilReady('recvIntoAsync', EPOLLIN, options, () => this.recvInto(buffer, nbytes, flags));
+  }
+
+  /**
+   * Receive a datagram and its sender without blocking Node (asyncio's
+   * `sock_recvfrom`): `[data, address]`.
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.recvfrom}.
+   */
+  recvfromAsync(bufsize: number, flags = 0, options?: AsyncOptions): Promise<[Buffer, SocketAddress | null]> {
+    return this.#untilReady('recvfromAsync', EPOLLIN, options, () => this.recvfrom(bufsize, flags));
+  }
+
+  /**
+   * Send without blocking Node: resolves with the bytes the kernel took
+   * (at least one, unless `data` is empty) once it took some.
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.send} (`EPIPE`, `ECONNRESET`, ...).
+   */
+  sendAsync(data: SendData, flags = 0, options?: AsyncOptions): Promise<number> {
+    return this.#untilReady('sendAsync', EPOLLOUT, options, () => this.send(data, flags));
+  }
+
+  /**
+   * Send all of `data` without blocking Node (asyncio's `sock_sendall`),
+   * waiting for room in the send buffer as often as needed.
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts (part of `data` may have been sent).
+   * @throws {SyscallError} as {@link Socket.send}, with `bytesSent` ({@link SendallError}).
+   */
+  async sendallAsync(data: SendData, flags = 0, options?: AsyncOptions): Promise<void> {
+    const buf = data instanceof Uint8Array ? data : toBytes(data, 'data');
+    let off = 0;
+    while (off < buf.byteLength) {
+      try {
+        off += await this.#untilReady('sendallAsync', EPOLLOUT, options, () => this.send(off === 0 ? buf : buf.subarray(off), flags));
+      } catch (err) {
+        if (err instanceof SyscallError) (err as SendallError).bytesSent = off;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Send a datagram to `address` without blocking Node (asyncio's
+   * `sock_sendto`): resolves with the bytes sent.
+   * @throws {CodedError} `ERR_SOCKET_BLOCKING`, `ERR_SOCKET_BUSY`, `ERR_SOCKET_CLOSED` (see {@link Socket.acceptAsync}).
+   * @throws {Error} `AbortError` when `options.signal` aborts.
+   * @throws {SyscallError} as {@link Socket.sendto}.
+   */
+  sendtoAsync(data: SendData, address: Address, options?: AsyncOptions): Promise<number> {
+    return this.#untilReady('sendtoAsync', EPOLLOUT, options, () => this.sendto(data, address));
+  }
+
 }
 
 /**

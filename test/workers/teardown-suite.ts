@@ -11,7 +11,7 @@ import type { Test } from 'tap';
 import { runFixture } from './child.js';
 
 const APIS = ['selectAsync', 'run', 'events'];
-const RUNS = [...APIS.map((api) => `terminate:${api}`), 'terminate:server', 'exit:run', 'abort:events'];
+const RUNS = [...APIS.map((api) => `terminate:${api}`), 'terminate:server', 'terminate:recvAsync', 'exit:run', 'abort:events'];
 
 /** Terminate, exit and abort workers waiting on `backend`; check the process and its fds. */
 export async function teardownSuite(t: Test, backend: string): Promise<void> {
@@ -27,6 +27,9 @@ export async function teardownSuite(t: Test, backend: string): Promise<void> {
   // MessageServer.run() is the selector's run(); its listening socket
   // is the application's fd, not the wait's.
   t.equal(runs['terminate:server']?.code, 1, 'MessageServer.run(): terminate() ends the worker');
+  const socketWait = runs['terminate:recvAsync'];
+  t.equal(socketWait?.code, 1, 'a socket\'s recvAsync(): terminate() ends the worker');
+  t.equal((socketWait?.after ?? 0) - (socketWait?.before ?? 0), 2, 'recvAsync(): only the application\'s socketpair is left, not the wait\'s epoll fd');
   const exit = runs['exit:run'];
   t.equal(exit?.code, 0, 'process.exit() in the worker ends it');
   t.equal(exit?.after, exit?.before, 'process.exit(): no fd left behind');

@@ -20,7 +20,7 @@ import { selectorClass, type BackendName } from '../../selectors/default-selecto
 import { EVENT_READ } from '../../selectors/events.js';
 import type { BaseSelector } from '../../selectors/base-selector.js';
 
-type Api = 'selectAsync' | 'run' | 'events' | 'server';
+type Api = 'selectAsync' | 'run' | 'events' | 'server' | 'recvAsync';
 interface Job {
   scenario: string;
   backend: BackendName;
@@ -48,6 +48,16 @@ async function startWait(sel: BaseSelector, api: Api, signal: AbortSignal): Prom
       for await (const event of sel.events({ signal })) void event;
     };
     return { ended: drain() };
+  }
+  if (api === 'recvAsync') {
+    // A socket's own wait (lib/socket/reactor.ts), not the selector's: the
+    // socketpair is the application's (it stays open after terminate()),
+    // the reactor's epoll fd must not.
+    const { socketpair } = await import('../../lib/socket/socket.js');
+    const [a, b] = socketpair();
+    a.setblocking(false);
+    signal.addEventListener('abort', () => { a.close(); b.close(); });
+    return { ended: a.recvAsync(10, 0, { signal }).then(() => {}, () => {}) };
   }
   // MessageServer.run() is the selector's run(), plus a listening socket.
   const { MessageServer } = await import('../../lib/message/message-server.js');

@@ -8,9 +8,9 @@
 
 import { Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
-import { O_CLOEXEC } from '../lib/sys/constants.js';
-import { check, fail } from '../lib/sys/check.js';
-import type { Libc } from '../lib/sys/libc.js';
+import { O_CLOEXEC } from './constants.js';
+import { check, fail } from './check.js';
+import type { Libc } from './libc.js';
 
 /** An fd, and the binding whose `close(fd)` releases it. */
 export interface LoopOwnedFd {
