@@ -46,4 +46,7 @@ export const PROGRAMS: Record<string, ProgramEntry> = {
   'select-stdin-server': { seed: '004 server models', load: () => import('./select-stdin-server.js') },
   'select-writelist-server': { seed: '004 server models', load: () => import('./select-writelist-server.js') },
   'epoll-server': { seed: '004 server models', load: () => import('./epoll-server.js') },
+  'line-client': { seed: '004 server models', load: () => import('./line-client.js') }, // the course's nc
+  'epoll-oneshot': { seed: '000 epoll howto', load: () => import('./epoll-oneshot.js') }, // the course, chapter 6
+  'nodelay-demo': { seed: '000 epoll howto', load: () => import('./nodelay-demo.js') }, // the course, chapter 6
 };
