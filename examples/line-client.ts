@@ -26,11 +26,12 @@
  *         instead of reading stdin), --hold SECONDS (after the input ends, keep the connection
  *         open this long; default 1), --timeout SECONDS (give up connecting
  *         after this long; default: wait as long as the kernel does), --quiet
- * Exit:   0 when the connection was made, 1 when connecting failed.
+ * Exit:   0 when the connection was made, 1 when connecting or sending
+ *         failed.
  */
 
 import { createInterface } from 'node:readline';
-import { EVENT_READ, SOCK_STREAM, SHUT_WR, Socket, familyOf, formatAddress, pythonRepr } from '../lib/index.js';
+import { EVENT_READ, SOCK_STREAM, SHUT_WR, Socket, SyscallError, familyOf, formatAddress, pythonRepr } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function seconds(ctx: ProgramContext, name: string, fallback: number | null): number | null {
@@ -71,11 +72,20 @@ async function main(ctx: ProgramContext): Promise<number> {
   ctx.signal.addEventListener('abort', finish);
 
   // Input: the --send lines, or stdin line by line. When it ends, hold.
+  // A blocking sendall(): it waits while the server's receive buffer is
+  // full (chapter 1's exercise). Ctrl-C or a reset ends it: the loop stops
+  // and the error is reported below.
+  let failure: unknown = null;
   const send = (line: string): void => {
-    if (serverClosed) return;
-    sock.setblocking(true);
-    sock.sendall(Buffer.from(`${line}\n`));
-    sock.setblocking(false);
+    if (serverClosed || stop.signal.aborted) return;
+    try {
+      sock.setblocking(true);
+      sock.sendall(Buffer.from(`${line}\n`));
+      sock.setblocking(false);
+    } catch (err) {
+      failure = err;
+      finish();
+    }
   };
   const inputEnded = (): void => {
     if (serverClosed) return;
@@ -124,6 +134,11 @@ async function main(ctx: ProgramContext): Promise<number> {
     }
     sock.close();
   }
+  if (failure instanceof SyscallError) {
+    console.error(`${ctx.name}: error: ${failure.message}`);
+    return 1;
+  }
+  if (failure !== null) throw failure; // KeyboardInterrupt: "caught keyboard interrupt, exiting"
   return 0;
 }
 
