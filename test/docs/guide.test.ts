@@ -49,9 +49,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROGRAMS } from '../../examples/programs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The program names, read from the registry's source rather than imported:
+// importing it would count its lazy loaders as uncovered functions.
+const PROGRAMS = new Set(
+  [...readFileSync(join(ROOT, 'examples', 'programs.ts'), 'utf8').matchAll(/^\s*'?([a-z][\w-]*)'?: \{ seed:/gm)].map((m) => m[1]),
+);
 const GUIDE = join(ROOT, 'docs', 'guide');
 const BLOCK_TIMEOUT_MS = 60_000;
 const SERVER_START_MS = 15_000;
@@ -228,10 +232,11 @@ t.test('links between pages resolve', async (t) => {
 });
 
 t.test('every program a command names exists', async (t) => {
+  t.ok(PROGRAMS.has('howto-blocking') && PROGRAMS.has('line-client') && PROGRAMS.size >= 25, `${PROGRAMS.size} programs read from examples/programs.ts`);
   for (const c of chapters) {
     for (const b of parseBlocks(readFileSync(join(GUIDE, c), 'utf8')).filter((b) => b.lang === 'sh')) {
       for (const m of b.code.matchAll(/(?:npx node-selectors|npm run cli --)\s+([a-z][\w-]*)/g)) {
-        t.ok(Object.hasOwn(PROGRAMS, m[1]), `${c}:${b.line} ${m[1]}`);
+        t.ok(PROGRAMS.has(m[1]), `${c}:${b.line} ${m[1]}`);
       }
     }
   }
