@@ -58,7 +58,7 @@ function main(): number {
 const spec: ProgramSpec = {
   name: 'epoll-oneshot',
   usage: '',
-  summary: 'the course: unread data under level-triggered, EPOLLET and EPOLLONESHOT epoll',
+  summary: 'The course, chapter 6: unread data under level-triggered, EPOLLET and EPOLLONESHOT epoll',
   positionals: { min: 0, max: 0 },
   main,
 };

@@ -145,7 +145,7 @@ async function main(ctx: ProgramContext): Promise<number> {
 const spec: ProgramSpec = {
   name: 'line-client',
   usage: '<host> <port>',
-  summary: 'a small nc: connect, send typed lines, print replies, hold the connection open',
+  summary: 'The course: a small nc (connect, send typed lines, print replies, hold the connection open)',
   positionals: { min: 2, max: 2 },
   common: ['quiet', 'backend'],
   options: {

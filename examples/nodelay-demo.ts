@@ -97,7 +97,7 @@ function segmentsOut(sock: Socket): number {
 const spec: ProgramSpec = {
   name: 'nodelay-demo',
   usage: '',
-  summary: 'the course: write-write-read over loopback, default vs TCP_NODELAY vs TCP_CORK, timed',
+  summary: 'The course, chapter 6: write-write-read over loopback with Nagle, TCP_NODELAY and TCP_CORK, timed',
   positionals: { min: 0, max: 0 },
   options: {
     rounds: { type: 'string', help: 'round trips per mode (default 20)' },
