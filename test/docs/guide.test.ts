@@ -57,6 +57,9 @@ const PROGRAMS = new Set(
   [...readFileSync(join(ROOT, 'examples', 'programs.ts'), 'utf8').matchAll(/^\s*'?([a-z][\w-]*)'?: \{ seed:/gm)].map((m) => m[1]),
 );
 const GUIDE = join(ROOT, 'docs', 'guide');
+// Walking every chapter takes about 90 s here, more under load: more than
+// the runner's default per-file timeout (.taprc), so this file asks for 10 min.
+t.setTimeout(600_000);
 const BLOCK_TIMEOUT_MS = 60_000;
 const SERVER_START_MS = 15_000;
 const OUTPUT_WAIT_MS = 10_000;
