@@ -238,7 +238,7 @@ t.test('every program a command names exists', async (t) => {
   t.ok(PROGRAMS.has('howto-blocking') && PROGRAMS.has('line-client') && PROGRAMS.size >= 25, `${PROGRAMS.size} programs read from examples/programs.ts`);
   for (const c of chapters) {
     for (const b of parseBlocks(readFileSync(join(GUIDE, c), 'utf8')).filter((b) => b.lang === 'sh')) {
-      for (const m of b.code.matchAll(/(?:npx node-selectors|npm run cli --)\s+([a-z][\w-]*)/g)) {
+      for (const m of b.code.matchAll(/(?:npx node-selectors|npm run cli --|node dist\/examples\/cli\.js)\s+([a-z][\w-]*)/g)) {
         t.ok(PROGRAMS.has(m[1]), `${c}:${b.line} ${m[1]}`);
       }
     }
