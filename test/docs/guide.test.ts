@@ -193,6 +193,15 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/** GitHub's anchors for the headings of a markdown page. */
+function anchors(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6}\s+(.*)$/gm)) {
+    out.add(m[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+  }
+  return out;
+}
+
 function toolWorks(tool: string): string | null {
   // GUIDE_MISSING_TOOLS=strace pretends a tool is absent, to try the skip.
   if ((process.env.GUIDE_MISSING_TOOLS ?? '').split(',').includes(tool)) return `${tool} is not available here (GUIDE_MISSING_TOOLS)`;
@@ -227,9 +236,13 @@ t.test('links between pages resolve', async (t) => {
   for (const page of pages.filter((p) => existsSync(p))) {
     const text = readFileSync(page, 'utf8').replace(/```[\s\S]*?```/g, '');
     for (const m of text.matchAll(/\]\(([^)\s]+)\)|<img src="([^"]+)"/g)) {
-      const target = (m[1] ?? m[2]).split('#')[0];
-      if (target === '' || /^[a-z]+:/.test(target)) continue;
-      t.ok(existsSync(resolve(dirname(page), target)), `${relative(ROOT, page)} → ${target}`);
+      const [target, anchor] = (m[1] ?? m[2]).split('#');
+      if (/^[a-z]+:/.test(target)) continue;
+      const file = target === '' ? page : resolve(dirname(page), target);
+      if (!t.ok(existsSync(file), `${relative(ROOT, page)} → ${m[1] ?? m[2]}`)) continue;
+      if (anchor !== undefined && file.endsWith('.md')) {
+        t.ok(anchors(readFileSync(file, 'utf8')).has(anchor), `${relative(ROOT, page)} → ${m[1] ?? m[2]}: the heading exists`);
+      }
     }
   }
 });
