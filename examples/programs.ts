@@ -25,6 +25,8 @@ export const PROGRAMS: Record<string, ProgramEntry> = {
   'howto-epoll-et': { seed: '000 epoll howto', load: () => import('./howto-epoll-et.js') },
   'howto-epoll-cork': { seed: '000 epoll howto', load: () => import('./howto-epoll-cork.js') },
   'howto-epoll-nodelay': { seed: '000 epoll howto', load: () => import('./howto-epoll-nodelay.js') },
+  'epoll-oneshot': { seed: '000 epoll howto', load: () => import('./epoll-oneshot.js') }, // the course, chapter 6
+  'nodelay-demo': { seed: '000 epoll howto', load: () => import('./nodelay-demo.js') }, // the course, chapter 6
   demo: { seed: '002 Real Python', load: () => import('./demo.js') },
   // Seed 002: Real Python's sockets tutorial.
   'echo-server': { seed: '002 Real Python', load: () => import('./echo-server.js') },
@@ -47,4 +49,5 @@ export const PROGRAMS: Record<string, ProgramEntry> = {
   'select-stdin-server': { seed: '004 server models', load: () => import('./select-stdin-server.js') },
   'select-writelist-server': { seed: '004 server models', load: () => import('./select-writelist-server.js') },
   'epoll-server': { seed: '004 server models', load: () => import('./epoll-server.js') },
+  'line-client': { seed: '004 server models', load: () => import('./line-client.js') }, // the course's nc
 };
