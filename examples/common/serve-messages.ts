@@ -58,8 +58,8 @@ export function serveMessages(ctx: ProgramContext, host: string, port: number, c
     selector.close();
   };
   printListening(server.socket, host);
-  // A connection refused (too many open, or an fd select() cannot watch): one line each.
-  server.on('rejected', (err, addr) => ctx.log(`refused connection from ${formatAddress(addr)}: ${err.message}`));
+  // A connection refused (too many open, or an fd select() cannot watch): one line each, even with --quiet.
+  server.on('rejected', (err, addr) => console.log(`refused connection from ${formatAddress(addr)}: ${err.message}`));
   if (ctx.flags.trace === true) {
     server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
   }
