@@ -20,7 +20,7 @@
 import { SocketTimeoutError, SyscallError } from '../errors.js';
 import { monotonicMs, remainingMs } from '../timeout.js';
 import { EAGAIN, EINPROGRESS, EINTR, POLLOUT, SOL_SOCKET, SO_ERROR } from './constants.js';
-import { INTERRUPT_CHECK_INTERVAL_MS, checkInterrupts, interrupted, interruptsArmed, msSinceInterruptCheck } from './interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from './interrupt.js';
 import { check, fail, type TargetOf } from './check.js';
 import type { Libc } from './libc.js';
 import { POLLFD_SIZE, writePollfd } from './structs.js';
@@ -163,49 +163,12 @@ export function kernelWait(
   sys: Libc, syscall: string, timeout: number, unitsPerMs: number,
   wait: (timeout: number) => number, beforeRetry?: () => void,
 ): number {
-  if (timeout !== 0 && interruptsArmed) return armedWait(sys, syscall, timeout, unitsPerMs, wait, beforeRetry);
+  if (timeout !== 0 && interruptsArmed) checkInterrupts(syscall);
   // The clock is read only for a positive timeout: it costs as much as a
   // third of a zero-timeout poll(2).
   const deadline = timeout > 0 ? monotonicMs() + timeout / unitsPerMs : 0;
   const n = wait(timeout);
   return n >= 0 ? n : retryWait(sys, syscall, timeout, deadline, unitsPerMs, wait, beforeRetry);
-}
-
-/**
- * {@link kernelWait} while keyboard interrupts are armed: before a wait
- * that may block, act on a signal that came while JavaScript ran. Reading
- * the flag is a system call, so it is read at most every
- * INTERRUPT_CHECK_INTERVAL_MS; a wait between two reads is cut short at
- * the next one and then resumed for the time that is left, so the caller
- * sees the timeout it asked for.
- */
-function armedWait(
-  sys: Libc, syscall: string, timeout: number, unitsPerMs: number,
-  wait: (timeout: number) => number, beforeRetry: (() => void) | undefined,
-): number {
-  const start = monotonicMs();
-  const deadline = timeout > 0 ? start + timeout / unitsPerMs : Infinity;
-  for (let first = true; ; first = false) {
-    const now = first ? start : monotonicMs();
-    let ms = deadline === Infinity ? -1 : deadline - now;
-    if (!first && deadline !== Infinity && ms <= 0) return 0;
-    const since = msSinceInterruptCheck(now);
-    let capped = false;
-    if (since >= INTERRUPT_CHECK_INTERVAL_MS) {
-      checkInterrupts(syscall);
-    } else if (ms < 0 || ms > INTERRUPT_CHECK_INTERVAL_MS - since) {
-      ms = INTERRUPT_CHECK_INTERVAL_MS - since;
-      capped = true;
-    }
-    if (!first) beforeRetry?.();
-    const n = wait(first && !capped ? timeout : ms < 0 ? -1 : Math.ceil(ms * unitsPerMs));
-    if (n > 0 || (n === 0 && !capped)) return n;
-    if (n < 0) {
-      const errno = sys.errno();
-      if (errno !== EINTR) throw new SyscallError(errno, syscall);
-      interrupted(syscall);
-    }
-  }
 }
 
 /** The EINTR path of {@link kernelWait}. */

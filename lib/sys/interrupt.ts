@@ -103,31 +103,11 @@ export function watchPendingSignals(intervalMs: number, onSignal: (signum: numbe
 }
 
 /**
- * How often, at most, a kernel wait reads the flag before it waits (ms):
- * see {@link msSinceInterruptCheck}.
- */
-export const INTERRUPT_CHECK_INTERVAL_MS = 10;
-
-let lastCheck = -Infinity;
-
-/**
- * Milliseconds since the flag was last read. Reading it costs a system
- * call, so a busy loop of kernel waits reads it at most every
- * {@link INTERRUPT_CHECK_INTERVAL_MS} and, in between, waits no longer
- * than until the next read is due (call.ts): Ctrl-C is still seen within
- * that interval, and a busy server saves a call per wait.
- */
-export function msSinceInterruptCheck(now: number): number {
-  return now - lastCheck;
-}
-
-/**
  * The interrupt signal that arrived since the last call (0 if none), and
  * reset the flag. One system call.
  */
 function takePendingSignal(): number {
   if (!interruptsArmed || armedSys === null) return 0;
-  lastCheck = performance.now();
   const previous = armedSys.umask(baseline);
   return previous !== baseline && markers.has(previous) ? previous : 0;
 }
