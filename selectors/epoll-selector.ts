@@ -24,8 +24,6 @@ export interface SelectorOptions {
  */
 export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
   protected override readonly poller: Epoll;
-  protected override readonly readBit = EPOLLIN;
-  protected override readonly writeBit = EPOLLOUT;
   protected override readonly waiter: FdWatch;
 
   /**
@@ -33,7 +31,7 @@ export class EpollSelector<T = unknown> extends PollLikeSelector<T> {
    * @throws {Error} `ERR_UNSUPPORTED_PLATFORM` off Linux x86-64/arm64.
    */
   constructor(options: SelectorOptions = {}) {
-    super();
+    super(EPOLLIN, EPOLLOUT);
     const sys = options.sys ?? libc();
     // In a worker thread the epoll fd is owned by Node's loop, so that it
     // is closed even if the worker is terminated during a wait.

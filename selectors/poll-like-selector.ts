@@ -27,9 +27,19 @@ export abstract class PollLikeSelector<T = unknown> extends BaseSelector<T> {
   /** The kernel object. */
   protected abstract readonly poller: Poller;
   /** The backend's "readable" bit (POLLIN / EPOLLIN). */
-  protected abstract readonly readBit: number;
+  protected readonly readBit: number;
   /** The backend's "writable" bit (POLLOUT / EPOLLOUT). */
-  protected abstract readonly writeBit: number;
+  protected readonly writeBit: number;
+
+  /**
+   * @param readBit the backend's "readable" bit (POLLIN / EPOLLIN).
+   * @param writeBit the backend's "writable" bit (POLLOUT / EPOLLOUT).
+   */
+  constructor(readBit: number, writeBit: number) {
+    super();
+    this.readBit = readBit;
+    this.writeBit = writeBit;
+  }
 
   /** Backend bits for selector events. */
   protected kernelMask(events: number): number {

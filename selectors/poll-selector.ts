@@ -16,13 +16,11 @@ import type { SelectorOptions } from './epoll-selector.js';
  */
 export class PollSelector<T = unknown> extends PollLikeSelector<T> {
   protected override readonly poller: Poll;
-  protected override readonly readBit = POLLIN;
-  protected override readonly writeBit = POLLOUT;
   protected override readonly waiter: DoorbellWait;
 
   /** @throws {Error} `ERR_UNSUPPORTED_PLATFORM` off Linux x86-64/arm64. */
   constructor(options: SelectorOptions = {}) {
-    super();
+    super(POLLIN, POLLOUT);
     const sys = options.sys ?? libc();
     this.poller = new Poll(sys);
     this.waiter = new DoorbellWait(sys, (fd) => this.keyForFd(fd), () => this.registrations());
