@@ -15,7 +15,7 @@ import {
   writeSockaddrIn, writeSockaddrIn6, writeSockaddrUn,
 } from '../sys/structs.js';
 import { libc, type Libc } from '../sys/libc.js';
-import { gaiRaw, gaiNotFound } from '../sys/getaddrinfo.js';
+import { gaiRaw, gaiRawAsync, gaiNotFound, type RawAddrInfo } from '../sys/getaddrinfo.js';
 import {
   SyscallError, invalidArgType, invalidArgValue, outOfRange, type ErrorTarget,
 } from '../errors.js';
@@ -70,6 +70,13 @@ export function getaddrinfoWith(
   sys: Libc, host: string | null | undefined, port: number | string | null | undefined,
   family = 0, type = 0, proto = 0, flags = 0,
 ): AddrInfo[] {
+  return gaiRaw(sys, ...gaiArgs(host, port, family, type, proto, flags)).map(toAddrInfo);
+}
+
+/** The checked arguments of a getaddrinfo call: host, service, family, type, proto, flags. */
+function gaiArgs(
+  host: unknown, port: unknown, family: unknown, type: unknown, proto: unknown, flags: unknown,
+): [string | null, string | null, number, number, number, number] {
   if (host !== null && host !== undefined && typeof host !== 'string') throw invalidArgType('host', 'a string or null', host);
   let service: string | null = null;
   if (typeof port === 'number') {
@@ -80,9 +87,11 @@ export function getaddrinfoWith(
   } else if (port !== null && port !== undefined) {
     throw invalidArgType('port', 'an integer, a string or null', port);
   }
-  const raw = gaiRaw(sys, host ?? null, service, checkInt(family, 'family'), checkInt(type, 'type'),
-    checkInt(proto, 'proto'), checkInt(flags, 'flags'));
-  return raw.map((r): AddrInfo => [r.family, r.type, r.proto, r.canonname, decodeAddress(r.sockaddr, r.sockaddr.length) ?? '']);
+  return [(host as string | null | undefined) ?? null, service, checkInt(family, 'family'), checkInt(type, 'type'), checkInt(proto, 'proto'), checkInt(flags, 'flags')];
+}
+
+function toAddrInfo(r: RawAddrInfo): AddrInfo {
+  return [r.family, r.type, r.proto, r.canonname, decodeAddress(r.sockaddr, r.sockaddr.length) ?? ''];
 }
 
 /**
@@ -90,7 +99,8 @@ export function getaddrinfoWith(
  * `socket.getaddrinfo`): a list of `[family, type, proto, canonname,
  * sockaddr]`, in the resolver's order. `host` null means the loopback (or,
  * with `AI_PASSIVE`, the any) address; `port` is a number, a service name
- * or null. The call is synchronous, as in Python.
+ * or null. The call is synchronous, as in Python; {@link getaddrinfoAsync}
+ * does not block Node's loop.
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` for a host that is not a string/null or a port that is not an integer/string/null.
  * @throws {RangeError} `ERR_OUT_OF_RANGE` when family/type/proto/flags is not a 32-bit integer.
  * @throws {SyscallError} code `ENOTFOUND` (message `getaddrinfo ENOTFOUND <host>`, `hostname` set) when the
@@ -102,6 +112,21 @@ export function getaddrinfo(
   family = 0, type = 0, proto = 0, flags = 0,
 ): AddrInfo[] {
   return getaddrinfoWith(libc(), host, port, family, type, proto, flags);
+}
+
+/**
+ * {@link getaddrinfo} without blocking Node's loop (asyncio's
+ * `loop.getaddrinfo`): the lookup runs on libuv's threadpool, as Node's own
+ * `dns.lookup` does, and resolves with the same list.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE` (rejected) for a bad host or port.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` (rejected) when family/type/proto/flags is not a 32-bit integer.
+ * @throws {SyscallError} (rejected) `ENOTFOUND` or an `EAI_*` code, as {@link getaddrinfo}.
+ */
+export async function getaddrinfoAsync(
+  host: string | null | undefined, port: number | string | null | undefined,
+  family = 0, type = 0, proto = 0, flags = 0,
+): Promise<AddrInfo[]> {
+  return (await gaiRawAsync(libc(), ...gaiArgs(host, port, family, type, proto, flags))).map(toAddrInfo);
 }
 
 /** Parse a dotted-quad IPv4 literal to a uint32, or -1 (no allocation). */

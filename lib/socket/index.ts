@@ -25,7 +25,8 @@ export type { BlockingWriteError } from './socket-io.js';
 export { TextIOWrapper } from './text-io.js';
 export type { MakefileOptions, BinaryFile } from './text-io.js';
 export type { SendfileSource } from './sendfile.js';
-export { getaddrinfo, formatAddress, familyOf } from './address.js';
+export { getaddrinfo, getaddrinfoAsync, formatAddress, familyOf } from './address.js';
+export { toNetSocket } from './net-interop.js';
 export {
   fromfd, close, hasDualstackIpv6, ifNametoindex, ifIndextoname, ifNameindex, inetPton, inetNtop, inetAton,
   inetNtoa, htons, ntohs, htonl, ntohl, gethostname, gethostbyname, gethostbyaddr, getfqdn, getnameinfo,

@@ -37,15 +37,51 @@ export interface RawAddrInfo {
  * @throws {SyscallError} `ENOTFOUND` (EAI_NONAME/EAI_NODATA) or the `EAI_*` name.
  */
 export function gaiRaw(sys: Libc, host: string | null, service: string | null, family: number, type: number, proto: number, flags: number): RawAddrInfo[] {
-  HINTS.fill(0);
-  HINTS.writeInt32LE(flags, AI_FLAGS_OFFSET);
-  HINTS.writeInt32LE(family, AI_FAMILY_OFFSET);
-  HINTS.writeInt32LE(type, AI_SOCKTYPE_OFFSET);
-  HINTS.writeInt32LE(proto, AI_PROTOCOL_OFFSET);
+  writeHints(HINTS, family, type, proto, flags);
   RES[0] = 0n;
   const rc = sys.getaddrinfo(host, service, HINTS, RES);
   if (rc !== 0) throw gaiError(sys, rc, host);
-  const head = RES[0];
+  return walk(sys, RES[0]);
+}
+
+/**
+ * {@link gaiRaw} on libuv's threadpool, as Node's `dns.lookup` runs: Node's
+ * loop goes on meanwhile.
+ * @throws {SyscallError} (rejected) `ENOTFOUND` or the `EAI_*` name, or errno for EAI_SYSTEM.
+ */
+export function gaiRawAsync(
+  sys: Libc, host: string | null, service: string | null, family: number, type: number, proto: number, flags: number,
+): Promise<RawAddrInfo[]> {
+  // Per call: the worker thread reads and writes them until the callback.
+  const hints = Buffer.alloc(ADDRINFO_SIZE);
+  const res = new BigUint64Array(1);
+  writeHints(hints, family, type, proto, flags);
+  return new Promise((resolve, reject) => {
+    sys.getaddrinfoAsync(host, service, hints, res, (err, rc, errno) => {
+      if (err !== null) reject(err);
+      else if (rc === EAI_SYSTEM) reject(new SyscallError(errno, 'getaddrinfo', host !== null ? { hostname: host } : undefined));
+      else if (rc !== 0) reject(gaiError(sys, rc, host));
+      else {
+        try {
+          resolve(walk(sys, res[0]));
+        } catch (e) {
+          reject(e as Error);
+        }
+      }
+    });
+  });
+}
+
+function writeHints(hints: Buffer, family: number, type: number, proto: number, flags: number): void {
+  hints.fill(0);
+  hints.writeInt32LE(flags, AI_FLAGS_OFFSET);
+  hints.writeInt32LE(family, AI_FAMILY_OFFSET);
+  hints.writeInt32LE(type, AI_SOCKTYPE_OFFSET);
+  hints.writeInt32LE(proto, AI_PROTOCOL_OFFSET);
+}
+
+/** Copy out the list at `head` (then free it). */
+function walk(sys: Libc, head: bigint): RawAddrInfo[] {
   const out: RawAddrInfo[] = [];
   try {
     for (let p = head; p !== 0n;) {

@@ -68,6 +68,13 @@ export interface Libc {
 
   /** Returns 0 or an EAI_* code; `res[0]` receives the list's address. */
   getaddrinfo(node: string | null, service: string | null, hints: Uint8Array | null, res: BigUint64Array): number;
+  /**
+   * getaddrinfo on libuv's threadpool (as Node's `dns.lookup` does): `cb`
+   * gets the EAI_* code (0 on success) and, for EAI_SYSTEM, errno. The
+   * buffers must stay untouched until then.
+   */
+  getaddrinfoAsync(node: string | null, service: string | null, hints: Uint8Array | null, res: BigUint64Array,
+    cb: (err: Error | null, rc: number, errno: number) => void): void;
   freeaddrinfo(res: bigint): void;
   gai_strerror(code: number): string;
   inet_pton(af: number, src: string, dst: Uint8Array): number;
@@ -150,6 +157,8 @@ export function unsupportedPlatform(platform: string = process.platform, arch: s
 // are `any` for calls).
 interface KoffiFn {
   (...args: unknown[]): any;
+  /** The same call on libuv's threadpool; the last argument is `(err, result) => void`. */
+  async(...args: unknown[]): void;
 }
 interface KoffiModule {
   load(path: string): { func(decl: string): KoffiFn; symbol(name: string): bigint };
@@ -217,6 +226,10 @@ function load(): Libc {
     fcntl: f('int fcntl(int fd, int cmd, int arg)'),
     ioctl: f('int ioctl(int fd, unsigned long request, void *arg)'),
     getaddrinfo: getaddrinfoFn,
+    getaddrinfoAsync: (node, service, hints, res, cb) => {
+      // koffi >= 3.2 exposes the worker's errno inside the callback.
+      getaddrinfoFn.async(node, service, hints, res, (err: Error | null, rc: number) => cb(err, rc, rc !== 0 ? koffi.errno() : 0));
+    },
     freeaddrinfo: (res: bigint) => { freeaddrinfoFn(res); },
     gai_strerror: f('const char *gai_strerror(int code)'),
     inet_pton: f('int inet_pton(int af, const char *src, void *dst)'),
