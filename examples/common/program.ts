@@ -8,7 +8,7 @@
  * the `node-selectors` CLI runs it by name (examples/cli.ts).
  */
 
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -103,6 +103,37 @@ function usageLine(spec: ProgramSpec): string {
   return `usage: ${spec.name} ${spec.usage}`.trimEnd();
 }
 
+/**
+ * The "What it teaches" paragraph of a program's header comment, as
+ * plain text, or null if it has none. Read from the program's own file
+ * (its compiled .js keeps the comment, or its .ts in the source tree), so
+ * there is one text and no copy to drift.
+ */
+export function whatItTeaches(name: string): string | null {
+  let source: string | undefined;
+  for (const ext of ['.js', '.ts']) {
+    try {
+      source = readFileSync(new URL(`../${name}${ext}`, import.meta.url), 'utf8');
+      break;
+    } catch {
+      // Not built, or not in the source tree: try the other.
+    }
+  }
+  const head = source === undefined ? undefined : /^\/\*\*\n([\s\S]*?)\*\//.exec(source)?.[1];
+  if (head === undefined) return null;
+  const lines = head.split('\n').map((l) => l.replace(/^ \* ?/, '').replace(/^ \*$/, ''));
+  const start = lines.findIndex((l) => l.startsWith('What it teaches:'));
+  if (start < 0) return null;
+  const end = lines.findIndex((l, i) => i > start && l.trim() === '');
+  return lines.slice(start, end < 0 ? undefined : end).join('\n').replace(/^What it teaches: /, '');
+}
+
+/** The `--explain` text of a program: its summary and what it teaches. */
+export function explainText(spec: ProgramSpec): string {
+  const teaches = whatItTeaches(spec.name);
+  return `${spec.name}: ${spec.summary}\n\n${teaches ?? '(no "What it teaches" section in its source)'}\n`;
+}
+
 /** The `--help` text of a program. */
 export function helpText(spec: ProgramSpec): string {
   const lines = [usageLine(spec), '', spec.summary, ''];
@@ -110,7 +141,7 @@ export function helpText(spec: ProgramSpec): string {
     c, c === 'trace' && spec.traceEvents !== undefined ? { ...COMMON.trace, help: COMMON.trace.help.replace('READ/WRITE', spec.traceEvents) } : COMMON[c],
   ]);
   const opts = { ...Object.fromEntries(common), ...(spec.options ?? {}) };
-  lines.push('options:', '  --help              show this help and exit');
+  lines.push('options:', '  --help              show this help and exit', '  --explain           print what the program teaches (from its source)');
   for (const [name, o] of Object.entries(opts)) {
     const flag = `--${name}${o.type === 'string' ? ' VALUE' : ''}`;
     // A flag too long for the column gets its help on the next line.
@@ -137,7 +168,7 @@ export function describeError(err: unknown): string {
  * (one line on stderr), 2 for wrong arguments (usage line on stderr).
  */
 export async function runProgram(spec: ProgramSpec, argv: string[]): Promise<number> {
-  const options: Record<string, OptionSpec> = { help: { type: 'boolean' } };
+  const options: Record<string, OptionSpec> = { help: { type: 'boolean' }, explain: { type: 'boolean' } };
   for (const c of spec.common ?? []) options[c] = COMMON[c];
   for (const [name, o] of Object.entries(spec.options ?? {})) {
     const { help: _help, ...rest } = o;
@@ -152,6 +183,10 @@ export async function runProgram(spec: ProgramSpec, argv: string[]): Promise<num
   }
   if (parsed.values.help === true) {
     process.stdout.write(helpText(spec));
+    return 0;
+  }
+  if (parsed.values.explain === true) {
+    process.stdout.write(explainText(spec));
     return 0;
   }
   const { positionals } = parsed;
