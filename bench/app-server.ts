@@ -33,11 +33,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createRequest, encodeMessage, REQUEST_SEARCH } from '../lib/protocol/index.js';
 import { table } from './harness.js';
 import {
-  buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
+  benchArgs, buildC, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonAppServer, REPO_ROOT, summaryRow, writeJson,
   type Command, type ServerLaunch,
 } from './net.js';
 
@@ -74,25 +73,18 @@ See bench/README.md.`;
 
 /** Run the app-server benchmark with command-line flags and print its table. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON_OPTIONS,
-      conns: { type: 'string', default: '1,8' },
-      pipeline: { type: 'string', default: '1' },
-      ts: { type: 'string', multiple: true, default: [] },
-      'ts-keepalive': { type: 'string', multiple: true, default: [] },
-      'no-examples': { type: 'boolean', default: false },
-      action: { type: 'string', default: 'search' },
-      value: { type: 'string', default: 'morpheus' },
-      expect: { type: 'string' },
-      'no-python': { type: 'boolean', default: false },
-    },
+  const values = benchArgs(argv, USAGE, {
+    conns: { type: 'string', default: '1,8' },
+    pipeline: { type: 'string', default: '1' },
+    ts: { type: 'string', multiple: true, default: [] },
+    'ts-keepalive': { type: 'string', multiple: true, default: [] },
+    'no-examples': { type: 'boolean', default: false },
+    action: { type: 'string', default: 'search' },
+    value: { type: 'string', default: 'morpheus' },
+    expect: { type: 'string' },
+    'no-python': { type: 'boolean', default: false },
   });
+  if (values === null) return;
   const rounds = Number(values.rounds);
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
   const concurrencies = values.conns.split(',').map(Number);

@@ -29,10 +29,9 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { table } from './harness.js';
 import {
-  buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
+  benchArgs, buildC, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
   type ServerLaunch,
 } from './net.js';
 
@@ -44,26 +43,19 @@ See bench/README.md.`;
 
 /** Run the echo benchmark with command-line flags and print its table. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON_OPTIONS,
-      conns: { type: 'string', default: '100' },
-      size: { type: 'string', default: '64' },
-      pipeline: { type: 'string', default: '1' },
-      connect: { type: 'boolean', default: false },
-      ts: { type: 'string', multiple: true, default: [] },
-      'no-examples': { type: 'boolean', default: false },
-      'no-koffi': { type: 'boolean', default: false },
-      'no-selectors': { type: 'boolean', default: false },
-      'no-python': { type: 'boolean', default: false },
-      'no-node': { type: 'boolean', default: false },
-    },
+  const values = benchArgs(argv, USAGE, {
+    conns: { type: 'string', default: '100' },
+    size: { type: 'string', default: '64' },
+    pipeline: { type: 'string', default: '1' },
+    connect: { type: 'boolean', default: false },
+    ts: { type: 'string', multiple: true, default: [] },
+    'no-examples': { type: 'boolean', default: false },
+    'no-koffi': { type: 'boolean', default: false },
+    'no-selectors': { type: 'boolean', default: false },
+    'no-python': { type: 'boolean', default: false },
+    'no-node': { type: 'boolean', default: false },
   });
+  if (values === null) return;
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);

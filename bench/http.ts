@@ -22,10 +22,9 @@
 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { table } from './harness.js';
 import {
-  buildC, COMMON_OPTIONS, commonSettings, environmentLine, interleave, measure, REPO_ROOT, summaryRow, writeJson, type ServerLaunch,
+  benchArgs, buildC, commonSettings, environmentLine, interleave, measure, REPO_ROOT, summaryRow, writeJson, type ServerLaunch,
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/http.js [--scenario howto|static|both] [--conns 50] [--seconds 5] [--warmup 1] [--rounds 3]
@@ -72,19 +71,12 @@ function scenarios(noPython: boolean): Scenario[] {
 
 /** Run the HTTP benchmark with command-line flags and print its tables. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON_OPTIONS,
-      scenario: { type: 'string', default: 'both' },
-      conns: { type: 'string', default: '50' },
-      'no-python': { type: 'boolean', default: false },
-    },
+  const values = benchArgs(argv, USAGE, {
+    scenario: { type: 'string', default: 'both' },
+    conns: { type: 'string', default: '50' },
+    'no-python': { type: 'boolean', default: false },
   });
+  if (values === null) return;
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
   const loadGen = buildC('http-load');
   const all: Record<string, unknown> = {};

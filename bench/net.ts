@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { median } from './harness.js';
 
 /** The repository root (found from this file, in bench/ or in dist/bench/). */
@@ -680,6 +681,20 @@ export const COMMON_OPTIONS = {
   'server-output': { type: 'boolean', default: false },
   json: { type: 'string' },
 } as const;
+
+/**
+ * The flags of a network benchmark: the common ones plus `options`, or
+ * null after printing `usage` for `--help`/`-h`.
+ */
+export function benchArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[], usage: string, options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O }>>['values'] | null {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    return null;
+  }
+  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options } }).values;
+}
 
 /** What the common flags mean for a run: CPU pinning, the quiet wait, and when a load generator counts as stuck. */
 export function commonSettings(values: { pin: boolean; 'quiet-wait': string; warmup: string; seconds: string }): { pin: boolean; quietWaitMs: number; timeoutMs: number } {
