@@ -68,6 +68,7 @@ async function main(ctx: ProgramContext): Promise<number> {
       ctx.log('closing connection to', peer);
       if (responses < repeat) failed = true;
     });
+    // #region loop
     // Python: select(timeout=1) until no socket is registered (or Ctrl-C).
     while ((sel.getMap()?.size ?? 0) > 0 && !ctx.signal.aborted) {
       for (const [key, mask] of await sel.selectAsync(1, { signal: ctx.signal })) {
@@ -75,6 +76,7 @@ async function main(ctx: ProgramContext): Promise<number> {
         key.data.processEvents(mask);
       }
     }
+    // #endregion loop
   } finally {
     sel.close();
     sock.close();

@@ -43,12 +43,14 @@ function main(ctx: ProgramContext): void | Promise<void> {
   const keepAlive = ctx.flags['keep-alive'] === true;
   // Python's accept_wrapper, after accept(): the ServerMessage makes the
   // socket non-blocking and registers it for READ with itself as data.
+  // #region accept
   return serveMessages(ctx, host, port, (sel, conn, addr) => {
     const message = new ServerMessage(sel, conn, addr, { keepAlive });
     message.on('error', (err) => console.log('main: error: exception for', `${formatAddress(addr)}:`, err.message));
     if (!ctx.quiet) watch(message);
     return message;
   });
+  // #endregion accept
 }
 
 const spec: ProgramSpec = {

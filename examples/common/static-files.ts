@@ -38,6 +38,7 @@ export function resolveTarget(root: string, target: string): Resolution {
   const cut = pathPart.search(/[?#]/);
   const rawPath = cut < 0 ? pathPart : pathPart.slice(0, cut);
   const query = cut < 0 ? '' : pathPart.slice(cut).replace(/#.*$/, '');
+  // #region path-checks
   let decoded: string;
   try {
     decoded = decodeURIComponent(rawPath);
@@ -50,6 +51,7 @@ export function resolveTarget(root: string, target: string): Resolution {
   const parts = segments.filter((s) => s !== '' && s !== '.');
   const found = realInside(root, join(root, ...parts));
   if (found.kind === 'error') return found;
+  // #endregion path-checks
   if (found.stats.isDirectory()) {
     // Rebuilt from the segments: `//evil.example` must not become a protocol-relative Location.
     if (!decoded.endsWith('/')) {

@@ -14,6 +14,12 @@
 //                                "listening on ('127.0.0.1', N)" line and
 //                                sets PORT=N for the blocks that follow.
 //                                A new server stops the previous one first.
+//   <!-- server: free-port -->   the same, for a server that cannot listen
+//                                on port 0 (the Python originals print the
+//                                port they were given): the test sets PORT
+//                                to a free port before starting it, and the
+//                                block's `PORT=…` line (the reader's choice)
+//                                is dropped as everywhere.
 //   <!-- needs: TOOL -->         run the sh block only if TOOL works here
 //                                (e.g. strace); otherwise it and the rest
 //                                of its section (up to the next `## `
@@ -28,6 +34,10 @@
 //                                waits for it to exit and checks its output.
 //   <!-- not-checked: REASON --> the text block is not checked (timings,
 //                                numbers that differ run to run).
+//
+// A fence's info string may hold more words (```ts norun): the first is its
+// language. A block quoted from examples/ (`<!-- quote: FILE#REGION -->`) is
+// checked by test/docs/, not here.
 //
 // A text block with no comment checks the output (stdout and stderr) of
 // the sh block before it. Checking is line by line and order-free: every
@@ -46,6 +56,7 @@
 // GUIDE_MISSING_TOOLS=strace runs as if strace were not installed.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,14 +97,15 @@ export function parseBlocks(text: string): Block[] {
       pending.set(comment[1], comment[2] ?? '');
       continue;
     }
-    const open = /^(`{3,})(\S*)\s*$/.exec(lines[i]);
+    const open = /^(`{3,})(\S*)(?:\s+\S.*)?\s*$/.exec(lines[i]);
     if (open === null) {
       if (lines[i].trim() !== '') pending = new Map();
       continue;
     }
     const body: string[] = [];
     let j = i + 1;
-    for (; j < lines.length && !lines[j].startsWith(open[1]); j++) body.push(lines[j]);
+    const close = new RegExp(`^${open[1]}\`*\\s*$`);
+    for (; j < lines.length && !close.test(lines[j]); j++) body.push(lines[j]);
     blocks.push({ line: i + 1, section, lang: open[2], code: body.join('\n'), directives: pending });
     pending = new Map();
     i = j;
@@ -202,6 +214,15 @@ function anchors(text: string): Set<string> {
   return out;
 }
 
+/** A port nothing listens on right now (bound to 0, then released). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((done) => srv.close(() => done()));
+  return port;
+}
+
 function toolWorks(tool: string): string | null {
   // GUIDE_MISSING_TOOLS=strace pretends a tool is absent, to try the skip.
   if ((process.env.GUIDE_MISSING_TOOLS ?? '').split(',').includes(tool)) return `${tool} is not available here (GUIDE_MISSING_TOOLS)`;
@@ -295,6 +316,7 @@ for (const c of walked) {
         }
         if (b.directives.has('server')) {
           if (server !== null) await stop(server);
+          if (b.directives.get('server') === 'free-port') env.PORT = String(await freePort());
           const s = start(b.code, env);
           servers.push(s);
           server = s;
