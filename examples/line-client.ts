@@ -103,6 +103,7 @@ async function main(ctx: ProgramContext): Promise<number> {
   }
 
   try {
+    // #region run
     await sel.run(
       () => {
         const data = sock.recv(4096);
@@ -117,6 +118,7 @@ async function main(ctx: ProgramContext): Promise<number> {
       },
       { signal: stop.signal },
     );
+    // #endregion run
   } finally {
     clearTimeout(holdTimer);
     ctx.signal.removeEventListener('abort', finish);
