@@ -226,9 +226,12 @@ async function freePort(): Promise<number> {
 function toolWorks(tool: string): string | null {
   // GUIDE_MISSING_TOOLS=strace pretends a tool is absent, to try the skip.
   if ((process.env.GUIDE_MISSING_TOOLS ?? '').split(',').includes(tool)) return `${tool} is not available here (GUIDE_MISSING_TOOLS)`;
-  const probe = tool === 'strace' ? ['strace', ['-o', '/dev/null', 'true']] : [tool, ['--version']];
+  // man: the pages matter, not the program (minimal images ship man-db without them).
+  const probe =
+    tool === 'strace' ? ['strace', ['-o', '/dev/null', 'true']] : tool === 'man' ? ['man', ['-w', '7', 'epoll']] : [tool, ['--version']];
   const r = spawnSync(probe[0] as string, probe[1] as string[], { stdio: 'ignore' });
-  return r.status === 0 ? null : `${tool} is not available here (install it: sudo apt-get install ${tool})`;
+  const pkg = tool === 'man' ? 'man-db manpages manpages-dev' : tool;
+  return r.status === 0 ? null : `${tool} is not available here (install it: sudo apt-get install ${pkg})`;
 }
 
 const chapters = existsSync(GUIDE)
