@@ -1,0 +1,8 @@
+// `node --import ./scripts/ts-register.mjs file.ts` runs a TypeScript file
+// on Node 20 (20.6 or later) with nothing but the project's dependencies;
+// `npm run ts -- file.ts` is the same command. Save the file inside the
+// clone, so that `import ... from 'node-selectors'` finds the built package
+// (run `npm run build` first). See docs/README.md ("Running a snippet").
+import { register } from 'node:module';
+
+register('./ts-hooks.mjs', import.meta.url);
