@@ -36,10 +36,20 @@ t.test('the pages are found', async (t) => {
 });
 
 t.test('link targets are read from the text, not from code', async (t) => {
-  const sample = ['see [a](a.md#x) and [b](b.md "title")', '`[c](c.md)` is code', '```', '[d](d.md)', '```', '[e]: e.md', '<img src="f.svg">'].join('\n');
+  const sample = [
+    'see [a](a.md#x) and [b](b.md "title")',
+    '`[c](c.md)` is code',
+    '```',
+    '[d](d.md)',
+    '```',
+    '[e]: e.md',
+    '<img src="f.svg">',
+    '```` ```ts ```` is a code span, not a fence: [g](g.md)',
+    '[h](h.md)',
+  ].join('\n');
   t.same(
     linkTargets(sample).map((l) => `${l.line}:${l.target}`),
-    ['1:a.md#x', '1:b.md', '6:e.md', '7:f.svg'],
+    ['1:a.md#x', '1:b.md', '6:e.md', '7:f.svg', '8:g.md', '9:h.md'],
   );
 });
 

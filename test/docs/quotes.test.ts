@@ -14,7 +14,7 @@
 // examples/ must be quoted by some page: a region exists to be quoted, so
 // one nobody quotes is a leftover.
 import t from 'tap';
-import { fencedBlocks, markdownPages } from '../helpers/markdown.js';
+import { fencedBlocks, markdownPages, withoutCode } from '../helpers/markdown.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,7 @@ export function dedent(lines: string[]): string[] {
 
 /** The quote markers of a page and the block each one stands before (null: no fence right after it). */
 export function quotes(text: string): Array<{ line: number; file: string; name: string; code: string[] | null }> {
-  const lines = text.split(/\r?\n/);
+  const lines = withoutCode(text).split('\n'); // a marker shown inside a code block is an example, not a quote
   const blocks = new Map(fencedBlocks(text).map((b) => [b.line, b]));
   const out: Array<{ line: number; file: string; name: string; code: string[] | null }> = [];
   for (let i = 0; i < lines.length; i++) {
@@ -99,9 +99,25 @@ t.test('the checker itself', async (t) => {
   t.throws(() => regions('// #region a\nx'), /region a is never closed/);
   t.throws(() => regions('x\n// #endregion a'), /#endregion a without its #region/);
   t.throws(() => regions('// #region a\n// #endregion a\n// #region a\n// #endregion a'), /defined twice/);
-  const page = ['text', '<!-- quote: examples/x.ts#outer -->', '```ts norun', 'if (x) {', '  y();', '}', '```', '<!-- quote: examples/x.ts#inner -->', '', '```ts', 'y();', '```'].join('\n');
+  const page = [
+    'text',
+    '<!-- quote: examples/x.ts#outer -->',
+    '```ts norun',
+    'if (x) {',
+    '  y();',
+    '}',
+    '```',
+    '<!-- quote: examples/x.ts#inner -->',
+    '',
+    '```ts',
+    'y();',
+    '```',
+    '```text',
+    '<!-- quote: examples/x.ts#shown -->',
+    '```',
+  ].join('\n');
   const q = quotes(page);
-  t.same(q.map((x) => [x.line, x.file, x.name]), [[2, 'examples/x.ts', 'outer'], [8, 'examples/x.ts', 'inner']]);
+  t.same(q.map((x) => [x.line, x.file, x.name]), [[2, 'examples/x.ts', 'outer'], [8, 'examples/x.ts', 'inner']], 'a marker inside a code block is not a quote');
   t.equal(mismatch(q[0].code!, r.get('outer')!), null, 'an exact copy matches');
   t.equal(q[1].code, null, 'a marker not right before a fence has no block');
   t.match(mismatch(['if (x) {', '  z();', '}'], r.get('outer')!), /line 2 of the block: "  z\(\);"; the file has "  y\(\);"/);

@@ -25,6 +25,9 @@ export function fencedBlocks(text: string): FencedBlock[] {
     if (open === null) continue;
     const fence = open[1];
     const info = open[2].trim();
+    // A backtick fence's info string has no backtick (CommonMark): a line
+    // such as "```` ```ts ```` marks …" is a code span, not a fence.
+    if (fence[0] === '`' && info.includes('`')) continue;
     const body: string[] = [];
     let j = i + 1;
     for (; j < lines.length; j++) {
