@@ -270,6 +270,38 @@ if (missingBuild.length > 0 || !existsSync(API)) {
     t.same(stale, [], `${all.length} documented names`);
   });
 
+  t.test('every name with a Python equivalent is in the Python → TypeScript table', async (t) => {
+    // Rows of the reference tables (last column "Python") whose Python cell
+    // is not "–" name something Python has: docs/python-names.md must name
+    // it too. Constants are covered there by one rule (kernel names are
+    // kept), so constants.md is not read.
+    const table = readFileSync(join(ROOT, 'docs', 'python-names.md'), 'utf8');
+    const words = new Set<string>();
+    for (const m of table.matchAll(/`([^`]+)`/g)) {
+      for (const w of m[1].matchAll(/[A-Za-z_$][\w$.]*/g)) for (const part of [w[0], ...w[0].split('.')]) words.add(part);
+    }
+    const missing: string[] = [];
+    let count = 0;
+    for (const page of pages.filter((p) => p !== 'constants.md')) {
+      let header: string[] | null = null;
+      const lines = withoutCode(readFileSync(join(API, page), 'utf8')).split('\n');
+      lines.forEach((line, i) => {
+        if (!line.startsWith('|')) return void (header = null);
+        const cells = line.trim().replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim());
+        if (header === null) return void (header = cells);
+        if (/^[\s:-]+$/.test(cells[0]) || header.at(-1) !== 'Python' || cells.at(-1)!.startsWith('–')) return;
+        for (const [, span] of cells[0].matchAll(/`([^`]+)`/g)) {
+          const m = /^(?:new\s+)?(?:[A-Z][\w$]*\.(?=[a-z]))?\.?(?:\[([\w$.]+)\]|([A-Za-z_$][\w$]*))/.exec(span);
+          if (m === null || span.startsWith('node-selectors')) continue;
+          count++;
+          const word = m[1] === 'inspect.custom' ? 'util.inspect' : (m[1] ?? m[2]); // what calls [inspect.custom]
+          if (!words.has(word)) missing.push(`docs/api/${page}:${i + 1}: ${span} (Python: ${cells.at(-1)})`);
+        }
+      });
+    }
+    t.same(missing, [], `${count} names with a Python equivalent`);
+  });
+
   t.test('each page is in the index', async (t) => {
     const index = readFileSync(join(API, 'README.md'), 'utf8');
     for (const page of pages.filter((p) => p !== 'README.md')) t.ok(index.includes(`](${page})`), `README.md links ${page}`);
