@@ -1,4 +1,5 @@
-// Every TypeScript code block in docs/*.md and README.md runs, and type-checks.
+// Every TypeScript code block in the docs (README.md, bench/README.md and
+// every page under docs/, sub-folders included) runs, and type-checks.
 //
 // Fenced blocks are selected by their info string:
 //   ```ts          run
@@ -12,24 +13,27 @@
 // the repository, so that `import ... from 'node-selectors'` resolves through
 // the package's self-reference to dist/ (the suite runs after `npm run
 // build`). One `tsc --noEmit` checks them all; then each runs in its own
-// Node process with tap's TypeScript loader (process.execArgv), a few at a
-// time, and must exit 0 within the time limit (DOC_SNIPPET_TIMEOUT_MS,
-// default 30 s).
+// Node process the way docs/README.md tells the reader to run one, `node
+// --import ./scripts/ts-register.mjs file.ts` (what `npm run ts -- file.ts`
+// runs), a few at a time, and must exit 0 within the time limit
+// (DOC_SNIPPET_TIMEOUT_MS, default 30 s).
 import t from 'tap';
 import { runNode } from '../helpers/run-node.js';
+import { fencedBlocks, markdownPages } from '../helpers/markdown.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'test', 'docs', '.snippets');
 const TIMEOUT_MS = Number(process.env.DOC_SNIPPET_TIMEOUT_MS ?? 30_000);
 const TSC_TIMEOUT_MS = 120_000;
-// tsc checks the types once for all snippets; the children only transpile.
+// tsc checks the types once for all snippets; the children only transpile,
+// with the loader the docs give the reader (docs/README.md).
 // (Snippets are not a coverage source either: they load dist/, not lib/.)
-const CHILD_ENV = { TS_NODE_TRANSPILE_ONLY: '1' };
-// A child with the TypeScript loader takes a few seconds of CPU to start.
+const LOADER = join(ROOT, 'scripts', 'ts-register.mjs');
+// A child that loads TypeScript to transpile takes about a second of CPU to start.
 const CONCURRENCY = Math.max(1, Math.min(3, availableParallelism()));
 
 type Mode = 'run' | 'socket' | 'norun';
@@ -42,28 +46,6 @@ interface Block {
   code: string;
 }
 
-/** Fenced code blocks of a markdown text (``` or ~~~, closed by a fence of the same kind at least as long). */
-function fencedBlocks(text: string): Array<{ line: number; info: string; code: string }> {
-  const lines = text.split(/\r?\n/);
-  const blocks: Array<{ line: number; info: string; code: string }> = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(lines[i]);
-    if (open === null) continue;
-    const fence = open[1];
-    const info = open[2].trim();
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length; j++) {
-      const close = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(lines[j]);
-      if (close !== null && close[1][0] === fence[0] && close[1].length >= fence.length) break;
-      body.push(lines[j]);
-    }
-    blocks.push({ line: i + 1, info, code: body.join('\n') + '\n' });
-    i = j;
-  }
-  return blocks;
-}
-
 function modeOf(info: string): Mode | null | undefined {
   const words = info.split(/\s+/);
   if (words[0] !== 'ts' && words[0] !== 'typescript') return undefined; // not TypeScript: not ours
@@ -74,13 +56,8 @@ function modeOf(info: string): Mode | null | undefined {
 }
 
 function collect(): Block[] {
-  const files = readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .sort()
-    .map((f) => join(ROOT, 'docs', f));
-  if (existsSync(join(ROOT, 'README.md'))) files.push(join(ROOT, 'README.md'));
   const out: Block[] = [];
-  for (const file of files) {
+  for (const file of markdownPages(ROOT)) {
     for (const b of fencedBlocks(readFileSync(file, 'utf8'))) {
       const mode = modeOf(b.info);
       if (mode === undefined) continue;
@@ -155,7 +132,8 @@ if (!existsSync(distIndex)) {
   const runnable: Array<Block & { file: string }> = [];
   for (const b of blocks) {
     if (b.mode !== 'run' && b.mode !== 'socket') continue;
-    const page = basename(b.source, '.md').toLowerCase();
+    // docs/api/socket.md -> api-socket, docs/socket.md -> socket, README.md -> readme.
+    const page = b.source.replace(/^docs\//, '').replace(/\.md$/, '').replace(/[/\\]/g, '-').toLowerCase();
     const n = (counters.get(page) ?? 0) + 1;
     counters.set(page, n);
     const file = join(OUT, `${page}-${n}.ts`);
@@ -169,11 +147,11 @@ if (!existsSync(distIndex)) {
     JSON.stringify({ extends: '../../../tsconfig.json', compilerOptions: { noEmit: true }, include: ['*.ts'] }, null, 2),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const typecheck = runnable.length > 0 ? runNode([tsc, '-p', join(OUT, 'tsconfig.json')], { cwd: ROOT, timeoutMs: TSC_TIMEOUT_MS, env: CHILD_ENV }) : null;
+  const typecheck = runnable.length > 0 ? runNode([tsc, '-p', join(OUT, 'tsconfig.json')], { cwd: ROOT, timeoutMs: TSC_TIMEOUT_MS }) : null;
 
   const results = limited(
     CONCURRENCY,
-    runnable.map((b) => () => runNode([...process.execArgv, b.file], { cwd: ROOT, timeoutMs: TIMEOUT_MS, env: CHILD_ENV })),
+    runnable.map((b) => () => runNode(['--import', LOADER, b.file], { cwd: ROOT, timeoutMs: TIMEOUT_MS })),
   );
 
   t.test('snippets type-check (tsc --noEmit)', { skip: typecheck === null ? 'no runnable snippets' : false }, async (t) => {
