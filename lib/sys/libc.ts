@@ -309,15 +309,21 @@ const exitFds = new Map<number, number>();
 function loadExitHooks(): ExitHooks {
   libc(); // the platform check, and koffi pinned in this worker
   const koffi = requireKoffi();
-  const node = koffi.load(null);
-  const addHook = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)');
-  const removeHook = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)');
-  const closeFn = BigInt(koffi.load('libc.so.6').symbol('close'));
-  const env = koffi.node.env;
-  return {
-    add: (fd) => { addHook(env, closeFn, BigInt(fd)); },
-    remove: (fd) => { removeHook(env, closeFn, BigInt(fd)); },
-  };
+  try {
+    const node = koffi.load(null);
+    const addHook = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)');
+    const removeHook = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)');
+    const closeFn = BigInt(koffi.load('libc.so.6').symbol('close'));
+    const env = koffi.node.env;
+    return {
+      add: (fd) => { addHook(env, closeFn, BigInt(fd)); },
+      remove: (fd) => { removeHook(env, closeFn, BigInt(fd)); },
+    };
+  } catch {
+    // A Node without the Node-API symbols in its global scope: the fds stay
+    // open after the worker, as they would without this module.
+    return { add: () => {}, remove: () => {} };
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 // Child-process fixture of sockets-in-worker.test.ts: a worker thread makes
-// sockets and an EpollSelector and never closes them; then it is
+// sockets, an EpollSelector and a select.epoll() and never closes them; then it is
 // terminated, or exits by itself. Prints one JSON line: the process's fds
 // before and after each worker. Run as: node sockets-in-worker.ts
 // The main thread loads the library only for the `borrowed` run.
@@ -30,6 +30,7 @@ async function inWorker(job: Job): Promise<void> {
   const { createServer, createConnection, socketpair, Socket } = await import('../../lib/socket/socket.js');
   const { EpollSelector } = await import('../../selectors/epoll-selector.js');
   const { EVENT_READ } = await import('../../selectors/events.js');
+  const { epoll } = await import('../../lib/select/epoll.js');
   const server = createServer(['127.0.0.1', 0]);
   const client = createConnection(server.getsockname() as [string, number]);
   const accepted = server.accept();
@@ -40,9 +41,11 @@ async function inWorker(job: Job): Promise<void> {
   const again = socketpair();
   const sel = new EpollSelector();
   for (const s of [server, client, a, again[0]]) sel.register(s, EVENT_READ);
+  const ep = epoll(); // select.epoll(), not a selector's
+  ep.register(b.fileno());
   if (job.borrowedFd >= 0) new Socket(null, null, null, job.borrowedFd, { borrowed: true }).getsockname();
   // Kept reachable until the worker ends: no garbage collector involved.
-  (globalThis as { keep?: unknown }).keep = [server, client, accepted, a, b, again, sel];
+  (globalThis as { keep?: unknown }).keep = [server, client, accepted, a, b, again, sel, ep];
   parentPort?.postMessage('ready');
   if (job.end === 'terminate') setInterval(() => {}, 1000);
 }
