@@ -164,6 +164,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<bool
 
     // ---- the verdict
     const measured = samples.filter((s) => s.phase === 'measured');
+    const warm = samples.filter((s) => s.phase === 'connect+warm-up');
     const after = samples[samples.length - 1];
     const msgs = result?.msgs ?? 0;
     const errors = result?.errors ?? -1;
@@ -197,6 +198,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<bool
         : `0 (${(msgs * size).toLocaleString('en-US')} bytes echoed and compared in the window, every byte of the warm-up too; ${conns} of ${conns} connections alive, 0 errors)`, lost ? 'FAIL' : 'pass'],
       ['server fds', `idle ${idleFds}, measured window ${Math.min(...fdValues)}..${Math.max(...fdValues)}, after the clients left ${after.fds}`, fdsFlat ? 'flat' : 'FAIL'],
       ['server RSS (MiB)', `idle ${mib(idleRss)}; measured window start ${mib(rssStart)}, end ${mib(rssEnd)}, max ${mib(rssMax)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%, tolerance ${tolerance}%); after ${mib(after.rssKiB)}`, rssFlat ? 'flat' : 'FAIL'],
+      ['server RSS during the warm-up (MiB, no verdict)', `first sample ${mib(warm[0]?.rssKiB ?? NaN)}, window start ${mib(rssStart)} (${rssStart - (warm[0]?.rssKiB ?? NaN) >= 0 ? '+' : ''}${mib(rssStart - (warm[0]?.rssKiB ?? NaN))}): `
+        + 'V8 sizes its young generation up in steps in the first busy minute', '-'],
       ['server exit on SIGINT', `code ${stopped.code}${stopped.killed ? ' (SIGKILL needed)' : ''}`, stopped.code === 0 ? 'pass' : 'FAIL'],
     ]));
     say();
