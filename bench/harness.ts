@@ -50,13 +50,15 @@ export function median(values: number[]): number {
 
 /** Print a Markdown table. */
 export function table(headers: string[], rows: Array<Array<string | number>>): void {
+  console.log(`${tableText(headers, rows)}\n`);
+}
+
+/** A Markdown table as text (numbers formatted as {@link table} prints them), without a trailing newline. */
+export function tableText(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? format(c) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of cells) console.log(line(r));
-  console.log();
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 }
 
 function format(n: number): string {

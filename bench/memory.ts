@@ -25,7 +25,7 @@ import { table } from './harness.js';
 import { buildC, environmentLine, processTree, REPO_ROOT, startServer, type ServerLaunch } from './net.js';
 
 /** VmRSS of a process tree, in KiB. */
-function treeRssKiB(pid: number): number {
+export function treeRssKiB(pid: number): number {
   let kib = 0;
   for (const p of processTree(pid)) {
     try {

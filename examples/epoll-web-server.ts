@@ -26,7 +26,10 @@
  * connection closes). Paths are percent-decoded and never leave the root:
  * `..` segments (also as %2e%2e) and symlinks that lead outside are 403.
  * Bad input costs its own connection only; idle connections are closed
- * after --idle-timeout seconds.
+ * after --idle-timeout seconds, and a request head begun must be complete
+ * within --request-timeout seconds (408, then the connection closes), so a
+ * client that drips one byte at a time cannot hold a connection for ever.
+ * Both are checked by one sweep a second: no timer per request.
  *
  * Run:    node-selectors epoll-web-server                  (127.0.0.1:7890, the sample site)
  *         node-selectors epoll-web-server 7890             (the seed's `python3 xxx.py 7890`)
@@ -34,8 +37,9 @@
  * Talk:   open http://127.0.0.1:7890/ in a browser
  *         curl -v http://127.0.0.1:7890/ http://127.0.0.1:7890/style.css   (one connection, reused)
  *         printf 'GET / HTTP/1.0\r\n\r\n' | nc 127.0.0.1 7890
- * Flags:  --root DIR, --idle-timeout SECONDS, --backlog N (default 128, as
- *         the seed), --trace, --quiet (no access log)
+ * Flags:  --root DIR, --idle-timeout SECONDS (default 60), --request-timeout
+ *         SECONDS (default 30), --backlog N (default 128, as the seed),
+ *         --trace, --quiet (no access log)
  */
 
 import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, constants as fsConstants } from 'node:fs';
@@ -94,6 +98,8 @@ class Connection {
   mask = EPOLLIN;
   closed = false;
   lastActive: number;
+  /** When the bytes of a request not yet complete started to arrive (0: none pending). */
+  requestSince = 0;
 
   constructor(
     readonly sock: Socket,
@@ -124,6 +130,7 @@ class StaticServer {
   readonly #serverfd: number;
   readonly #epoll: select.Epoll;
   readonly #idleMs: number;
+  readonly #requestMs: number;
   readonly #conns = new Map<number, Connection>();
   // Small hot files, revalidated by stat() on every hit (see FileCache).
   readonly #cache = new FileCache();
@@ -131,20 +138,21 @@ class StaticServer {
   #lastSweep = this.#now;
   #acceptPausedUntil = 0;
 
-  constructor(ctx: ProgramContext, root: string, server: Socket, epoll: select.Epoll, idleMs: number) {
+  constructor(ctx: ProgramContext, root: string, server: Socket, epoll: select.Epoll, idleMs: number, requestMs: number) {
     this.#ctx = ctx;
     this.#root = root;
     this.#server = server;
     this.#serverfd = server.fileno();
     this.#epoll = epoll;
     this.#idleMs = idleMs;
+    this.#requestMs = requestMs;
     epoll.register(this.#serverfd, EPOLLIN);
   }
 
   /** Run the loop until Ctrl-C (KeyboardInterrupt out of epoll.poll()). */
   runForever(): void {
     for (;;) {
-      // Wake at least once a second to close idle connections.
+      // Wake at least once a second to close idle and too slow connections.
       const events = this.#epoll.poll(1);
       this.#now = Date.now();
       for (const [fd, event] of events) {
@@ -212,14 +220,17 @@ class StaticServer {
   #onReadable(conn: Connection): void {
     const data = conn.sock.recv(READ_SIZE);
     if (data === null) return;
-    conn.lastActive = this.#now;
     if (data.length === 0) {
       conn.peerClosed = true;
       // Answers still queued for a client that only shut down its sending side are still sent.
       if (conn.draining || conn.out.length === 0) this.#close(conn);
       return;
     }
-    if (conn.draining || conn.closeAfterOutput) return; // after Connection: close, the rest is ignored
+    // After Connection: close, the rest is ignored (and does not keep a lingering connection alive).
+    if (conn.draining || conn.closeAfterOutput) return;
+    conn.lastActive = this.#now;
+    // The first bytes of a request start its deadline (see #sweep).
+    if (conn.parser.buffered === 0) conn.requestSince = this.#now;
     conn.parser.push(data);
     this.#pump(conn);
   }
@@ -231,6 +242,8 @@ class StaticServer {
       while (!conn.closeAfterOutput && conn.out.length < MAX_QUEUED) {
         const result = conn.parser.next();
         if (result === null) break;
+        // A whole request: the next one's deadline starts now, if its bytes are here already.
+        conn.requestSince = conn.parser.buffered > 0 ? this.#now : 0;
         this.#dealWithRequest(conn, result);
         added++;
       }
@@ -423,7 +436,11 @@ class StaticServer {
     conn.out.length = 0;
   }
 
-  /** Close connections idle for too long (and lingering ones after LINGER_MS); resume accepting. */
+  /**
+   * Close connections idle for too long (and lingering ones after
+   * LINGER_MS); answer 408 to those whose request head is still incomplete
+   * after --request-timeout; resume accepting.
+   */
   #sweep(): void {
     this.#lastSweep = this.#now;
     if (this.#acceptPausedUntil !== 0 && this.#now >= this.#acceptPausedUntil) {
@@ -435,6 +452,20 @@ class StaticServer {
       if (this.#now - conn.lastActive > limit) {
         if (!conn.draining) this.#ctx.log(`${conn.peer} idle for ${Math.round(limit / 1000)} s: closing`);
         this.#close(conn);
+        continue;
+      }
+      // Only while the server waits on the client: nothing of ours is queued.
+      if (conn.requestSince !== 0 && conn.out.length === 0 && !conn.closeAfterOutput && this.#now - conn.requestSince > this.#requestMs) {
+        this.#ctx.log(`${conn.peer} request not complete after ${Math.round(this.#requestMs / 1000)} s: 408, closing`);
+        conn.requestSince = 0;
+        conn.closeAfterOutput = true;
+        try {
+          this.#queueError(conn, null, 408, false, [], 'the request took too long to arrive');
+          this.#flush(conn);
+          this.#updateInterest(conn);
+        } catch (err) {
+          this.#fail(conn, err);
+        }
       }
     }
   }
@@ -456,6 +487,8 @@ function main(ctx: ProgramContext): void {
   const port = portText === undefined ? 7890 : ctx.port(portText);
   const idle = ctx.flags['idle-timeout'] === undefined ? 60 : Number(ctx.flags['idle-timeout']);
   if (!(idle > 0)) ctx.usageError(`invalid --idle-timeout '${String(ctx.flags['idle-timeout'])}'`);
+  const requestTimeout = ctx.flags['request-timeout'] === undefined ? 30 : Number(ctx.flags['request-timeout']);
+  if (!(requestTimeout > 0)) ctx.usageError(`invalid --request-timeout '${String(ctx.flags['request-timeout'])}'`);
   const rootArg = typeof ctx.flags.root === 'string' ? ctx.flags.root : defaultRoot();
   let root: string;
   try {
@@ -474,7 +507,7 @@ function main(ctx: ProgramContext): void {
     serverSocket.listen(ctx.backlog(128));
     serverSocket.setblocking(false);
     epoll = select.epoll();
-    server = new StaticServer(ctx, root, serverSocket, epoll, idle * 1000);
+    server = new StaticServer(ctx, root, serverSocket, epoll, idle * 1000, requestTimeout * 1000);
     // Printed once everything is set up: tests (and scripts) may connect as soon as they see it.
     printListening(serverSocket, host);
     console.log('serving', root);
@@ -496,6 +529,7 @@ const spec: ProgramSpec = {
   options: {
     root: { type: 'string', help: 'the directory to serve (default: the sample site, examples/site)' },
     'idle-timeout': { type: 'string', help: 'close a connection idle for this many seconds (default 60)' },
+    'request-timeout': { type: 'string', help: 'a request head begun must be complete within this many seconds, else 408 and close (default 30)' },
   },
   help: `Open http://127.0.0.1:7890/ in a browser, or: curl -v http://127.0.0.1:7890/
 

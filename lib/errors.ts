@@ -209,6 +209,11 @@ export const ERROR_CODES = {
     python: '-',
     description: 'The socket was closed (or detached) while a *Async method of it was waiting; the wait is rejected.',
   },
+  ERR_SOCKET_UNCLOSED: {
+    className: 'ResourceWarning',
+    python: "ResourceWarning('unclosed <socket.socket ...>')",
+    description: 'A warning, not a throw: a Socket was garbage-collected without close(); its fd was closed then.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A library error code (see {@link ERROR_CODES}). */

@@ -23,8 +23,11 @@
  * messages back to back and waits for all K echoes before the next batch
  * (a round trip then counts K messages).
  *
+ * With --messages N the measured window also ends once N messages were
+ * echoed (the soak, bench/soak.ts, runs to a message count).
+ *
  * usage: echo-load --port P [--host 127.0.0.1] [--conns 100] [--size 64]
- *                  [--pipeline 1] [--seconds 5] [--warmup 1]
+ *                  [--pipeline 1] [--seconds 5] [--warmup 1] [--messages N]
  * Compiled at bench time by bench/net.ts (cc -O2); no binary is committed.
  */
 #define _GNU_SOURCE
@@ -70,7 +73,7 @@ static void fill_message(struct conn *c) {
 }
 
 static void usage(const char *argv0) {
-  fprintf(stderr, "usage: %s --port P [--host H] [--conns N] [--size M] [--pipeline K] [--seconds D] [--warmup W]\n", argv0);
+  fprintf(stderr, "usage: %s --port P [--host H] [--conns N] [--size M] [--pipeline K] [--seconds D] [--warmup W] [--messages N]\n", argv0);
   exit(2);
 }
 
@@ -78,6 +81,7 @@ int main(int argc, char **argv) {
   const char *host = "127.0.0.1";
   int port = 0, nconns = 100;
   double seconds = 5, warmup = 1;
+  long max_msgs = 0; /* 0: no limit but --seconds */
   for (int i = 1; i < argc; i++) {
     if (i + 1 >= argc) usage(argv[0]);
     const char *k = argv[i], *v = argv[++i];
@@ -88,9 +92,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--seconds")) seconds = atof(v);
     else if (!strcmp(k, "--warmup")) warmup = atof(v);
     else if (!strcmp(k, "--pipeline")) pipeline = atol(v);
+    else if (!strcmp(k, "--messages")) max_msgs = atol(v);
     else usage(argv[0]);
   }
-  if (port <= 0 || nconns <= 0 || msg_size == 0 || seconds <= 0 || warmup < 0 || pipeline <= 0) usage(argv[0]);
+  if (port <= 0 || nconns <= 0 || msg_size == 0 || seconds <= 0 || warmup < 0 || pipeline <= 0 || max_msgs < 0) usage(argv[0]);
   size_t one_size = msg_size;
   msg_size *= (size_t)pipeline;
 
@@ -156,7 +161,7 @@ int main(int argc, char **argv) {
       cpu0 = cpu_seconds();
       printf("# start\n");
       fflush(stdout);
-    } else if (phase == MEASURING && (t - start >= seconds || !alive)) {
+    } else if (phase == MEASURING && (t - start >= seconds || !alive || (max_msgs > 0 && msgs >= max_msgs))) {
       end = t;
       cpu = cpu_seconds() - cpu0;
       double elapsed = end - start;

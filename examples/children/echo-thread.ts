@@ -8,7 +8,8 @@
  * as in the main thread — no passing or dup2 needed, unlike a child
  * process. For the same reason the socket must be closed exactly once: the
  * main thread owns it and closes it when this worker has ended, so the
- * worker only detaches its wrapper.
+ * worker wraps it `borrowed` (never closed by this thread, not even when
+ * the worker is terminated) and only detaches its wrapper.
  */
 
 import { threadId, workerData } from 'node:worker_threads';
@@ -25,7 +26,7 @@ interface EchoThreadData {
 
 const { fd, family, addr, quiet } = workerData as EchoThreadData;
 const prefix = `[thread ${threadId}]`;
-const sock = new Socket(family, SOCK_STREAM, 0, fd);
+const sock = new Socket(family, SOCK_STREAM, 0, fd, { borrowed: true });
 try {
   const failure = serveClient(sock, addr, quiet ? () => {} : (...parts) => console.log(prefix, ...parts), false);
   if (failure !== null && !quiet) console.log(prefix, 'client failed:', failure.message);

@@ -14,7 +14,7 @@ import {
   FD_SETSIZE,
 } from '../sys/constants.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
-import { libc, type Libc } from '../sys/libc.js';
+import { closeAtThreadExit, keepAtThreadExit, libc, type Libc } from '../sys/libc.js';
 import { check, kernelWait } from '../sys/call.js';
 import { CodedError, SyscallError, invalidArgType, outOfRange } from '../errors.js';
 import { fileobjToFd, type FileObject } from '../fileobj.js';
@@ -93,7 +93,15 @@ export class Epoll {
     if (!Number.isInteger(flags)) throw invalidArgType('flags', 'an integer', flags);
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw new SyscallError(EINVAL, 'epoll_create1');
     this.#epfd = check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    // In a worker thread, closed when the worker ends if still open (an
+    // adopted fd, as the selectors' loop-owned ones, is its owner's business).
+    if (sys === libc()) {
+      closeAtThreadExit(this.#epfd);
+      this.#atThreadExit = true;
+    }
   }
+
+  #atThreadExit = false;
 
   /**
    * An epoll object for an existing epoll fd — Python's `epoll.fromfd(fd)`.
@@ -134,6 +142,7 @@ export class Epoll {
     const fd = this.#epfd;
     if (fd < 0) return;
     this.#epfd = -1;
+    if (this.#atThreadExit) keepAtThreadExit(fd);
     this.#sys.close(fd);
   }
 

@@ -10,6 +10,7 @@
  */
 
 import { inspect } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import {
   AF_INET, AF_INET6, AF_UNIX, EAGAIN, ECONNRESET, EINTR, EBADF, F_DUPFD_CLOEXEC, FIONBIO,
   IPPROTO_IPV6, IPV6_V6ONLY, MSG_NOSIGNAL, POLLIN, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
@@ -18,7 +19,7 @@ import {
   EINPROGRESS, EPOLLIN, EPOLLOUT, SO_ERROR,
 } from '../sys/constants.js';
 import { SOCKADDR_STORAGE_SIZE, UCRED_SIZE } from '../sys/structs.js';
-import { libc, type Libc } from '../sys/libc.js';
+import { closeAtThreadExit, keepAtThreadExit, libc, type Libc } from '../sys/libc.js';
 import { WOULD_BLOCK, check, connectCall, errnoOf, sockCall, type DataCall } from '../sys/call.js';
 import {
   CodedError, SocketTimeoutError, SyscallError, invalidArgType, invalidArgValue, outOfRange, type ErrorTarget,
@@ -40,6 +41,13 @@ import {
 export interface SocketOptions {
   /** The libc binding table to call through (tests pass a scripted one); default {@link libc}(). */
   sys?: Libc;
+  /**
+   * The wrapped `fileno` belongs to someone else (e.g. a Socket of another
+   * thread, which will close it): this Socket never closes it by itself —
+   * not when it is garbage-collected unclosed, nor when its worker thread
+   * ends. `close()` and `detach()` work as usual. Only with `fileno`.
+   */
+  borrowed?: boolean;
 }
 
 /** Options of the `*Async` socket methods. */
@@ -170,6 +178,43 @@ function intArg(value: unknown, name: string): number {
   return value;
 }
 
+// ---- Sockets dropped without close() (Python's ResourceWarning).
+//
+// Every Socket that owns its fd is registered once, at construction, with
+// what the warning needs (no syscall, no closure); close() and detach()
+// unregister it. In a worker thread the fd is also closed when the thread
+// ends, even by terminate() (closeAtThreadExit).
+
+/** What the finalizer knows of a Socket that was dropped unclosed. */
+interface Owned {
+  fd: number;
+  family: number;
+  type: number;
+  proto: number;
+  sys: Libc;
+  atThreadExit: boolean;
+}
+
+function closeUnclosed(owned: Owned): void {
+  const { fd, sys } = owned;
+  let text: string;
+  try {
+    if (owned.atThreadExit) keepAtThreadExit(fd);
+    text = reprOf(sys, fd, owned.family, owned.type, owned.proto, false);
+    sys.close(fd);
+  } catch {
+    return;
+  }
+  process.emitWarning(`unclosed ${text}`, {
+    type: 'ResourceWarning',
+    code: 'ERR_SOCKET_UNCLOSED',
+    detail: 'A Socket was garbage-collected without close(); its fd was closed then. Close sockets when done with them.',
+  });
+}
+
+const unclosed = new FinalizationRegistry<Owned>(closeUnclosed);
+const inWorker = !isMainThread;
+
 const FAMILY_NAMES: Record<number, string> = { [AF_INET]: 'AF_INET', [AF_INET6]: 'AF_INET6', [AF_UNIX]: 'AF_UNIX' };
 const TYPE_NAMES: Record<number, string> = {
   [SOCK_STREAM]: 'SOCK_STREAM', [SOCK_DGRAM]: 'SOCK_DGRAM', [SOCK_RAW]: 'SOCK_RAW', [SOCK_SEQPACKET]: 'SOCK_SEQPACKET',
@@ -254,6 +299,29 @@ export class Socket {
         throw err;
       }
     }
+    if (options?.borrowed !== true) this.#own(sys);
+  }
+
+  // Registered with `unclosed` (and, in a worker, closed at thread exit)
+  // from construction until close()/detach().
+  #owned = false;
+  #atThreadExit = false;
+
+  #own(sys: Libc): void {
+    const fd = this.#fd;
+    const atThreadExit = inWorker && sys === libc();
+    if (atThreadExit) closeAtThreadExit(fd);
+    this.#atThreadExit = atThreadExit;
+    unclosed.register(this, { fd, family: this.#family, type: this.#type, proto: this.#proto, sys, atThreadExit }, this);
+    this.#owned = true;
+  }
+
+  /** The fd is about to be closed or handed on: nothing may close it for us any more. */
+  #disown(fd: number): void {
+    if (!this.#owned) return;
+    this.#owned = false;
+    unclosed.unregister(this);
+    if (this.#atThreadExit) keepAtThreadExit(fd);
   }
 
   #intOption(name: number, syscall: string): number {
@@ -736,6 +804,7 @@ export class Socket {
     if (fd < 0 || this.#deferClose()) return;
     this.#forgetWaits(fd, 'close');
     this.#fd = -1;
+    this.#disown(fd);
     const errno = errnoOf(this.#sys, this.#sys.close(fd));
     if (errno !== 0 && errno !== ECONNRESET && errno !== EINTR) throw new SyscallError(errno, 'close');
   }
@@ -749,7 +818,10 @@ export class Socket {
   detach(): number {
     if (this.#lazyNonblocking && this.#fd >= 0) this.#mode('detach');
     const fd = this.#fd;
-    if (fd >= 0) this.#forgetWaits(fd, 'detach');
+    if (fd >= 0) {
+      this.#forgetWaits(fd, 'detach');
+      this.#disown(fd);
+    }
     this.#fd = -1;
     return fd;
   }
@@ -857,20 +929,7 @@ export class Socket {
    * (`[closed]` after close; laddr/raddr only when known and non-empty).
    */
   toString(): string {
-    const closed = this.closed;
-    let s = `<socket${closed ? ' [closed]' : ''} fd=${this.#fd}, family=${FAMILY_NAMES[this.#family] ?? this.#family}, `
-      + `type=${TYPE_NAMES[this.#type] ?? this.#type}, proto=${this.#proto}`;
-    if (!closed) {
-      for (const [key, get] of [['laddr', () => this.getsockname()], ['raddr', () => this.getpeername()]] as const) {
-        try {
-          const addr = get();
-          if (!(typeof addr === 'string' && addr === '')) s += `, ${key}=${formatAddress(addr)}`;
-        } catch {
-          // Not bound / not connected: Python leaves the field out.
-        }
-      }
-    }
-    return `${s}>`;
+    return reprOf(this.#sys, this.#fd, this.#family, this.#type, this.#proto, this.closed);
   }
 
   /** util.inspect / console.log show the repr. */
@@ -1071,6 +1130,28 @@ export class Socket {
     return this.#untilReady('sendtoAsync', EPOLLOUT, options, () => this.sendto(data, address));
   }
 
+}
+
+/** The address getsockname/getpeername (`call`) gives for `fd`, or null if unknown or empty. */
+function addressOf(sys: Libc, fd: number, call: 'getsockname' | 'getpeername'): string | null {
+  ADDRLEN[0] = SOCKADDR_STORAGE_SIZE;
+  if (sys[call](fd, ADDR, ADDRLEN) < 0) return null;
+  const addr = decodeAddress(ADDR, ADDRLEN[0]);
+  return addr === null || addr === '' ? null : formatAddress(addr);
+}
+
+/** Python's socket repr, for {@link Socket.toString} and the unclosed-socket warning. */
+function reprOf(sys: Libc, fd: number, family: number, type: number, proto: number, closed: boolean): string {
+  let s = `<socket${closed ? ' [closed]' : ''} fd=${fd}, family=${FAMILY_NAMES[family] ?? family}, `
+    + `type=${TYPE_NAMES[type] ?? type}, proto=${proto}`;
+  if (!closed) {
+    // Not bound / not connected: Python leaves the field out.
+    const laddr = addressOf(sys, fd, 'getsockname');
+    if (laddr !== null) s += `, laddr=${laddr}`;
+    const raddr = addressOf(sys, fd, 'getpeername');
+    if (raddr !== null) s += `, raddr=${raddr}`;
+  }
+  return `${s}>`;
 }
 
 /**

@@ -161,14 +161,20 @@ interface KoffiFn {
   async(...args: unknown[]): void;
 }
 interface KoffiModule {
-  load(path: string): { func(decl: string): KoffiFn; symbol(name: string): bigint };
+  load(path: string | null): { func(decl: string): KoffiFn; symbol(name: string): bigint };
   errno(): number;
   address(value: unknown): bigint;
   view(ptr: bigint, len: number): ArrayBuffer;
   decode: { string(ptr: bigint): string };
   node: {
     poll(fd: number, opts: { readable?: boolean; writable?: boolean }, cb: (...args: any[]) => void): FdWatcher;
+    /** This thread's `napi_env` of the koffi addon (a pointer). */
+    env: unknown;
   };
+}
+
+function requireKoffi(): KoffiModule {
+  return createRequire(import.meta.url)('koffi') as KoffiModule;
 }
 
 // dlopen(3) flags (glibc).
@@ -196,7 +202,7 @@ function load(): Libc {
   if (!platformSupported()) throw unsupportedPlatform();
   // koffi is required lazily so that importing the library never loads a
   // native binary: the platform check above runs first.
-  const koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
+  const koffi = requireKoffi();
   const lib = koffi.load('libc.so.6');
   const f = (decl: string): KoffiFn => lib.func(decl);
   if (!isMainThread) pinAddon(f('void *dlopen(const char *file, int mode)'));
@@ -278,4 +284,69 @@ let cached: Libc | undefined;
  */
 export function libc(): Libc {
   return cached ?? (cached = load());
+}
+
+// ---- fds closed when a worker thread ends.
+//
+// A worker's JavaScript stops at terminate(): no 'exit' listener, no
+// finally block runs. What does run is the environment's cleanup hooks
+// (Node-API's napi_add_env_cleanup_hook), called with (arg) as
+// `void hook(void *arg)`. The hook registered here is libc's close() itself
+// with the fd as its argument: on x86-64 and arm64 the pointer-sized
+// argument travels in the first integer register, of which close(int)
+// reads the low 32 bits. No JavaScript has to run, and nothing is
+// allocated per fd but Node's own entry for the hook.
+
+interface ExitHooks {
+  add(fd: number): void;
+  remove(fd: number): void;
+}
+
+let exitHooks: ExitHooks | undefined;
+// fd -> how many owners asked (Node aborts on a second identical hook).
+const exitFds = new Map<number, number>();
+
+function loadExitHooks(): ExitHooks {
+  libc(); // the platform check, and koffi pinned in this worker
+  const koffi = requireKoffi();
+  try {
+    const node = koffi.load(null);
+    const addHook = node.func('int napi_add_env_cleanup_hook(void *env, void *fun, void *arg)');
+    const removeHook = node.func('int napi_remove_env_cleanup_hook(void *env, void *fun, void *arg)');
+    const closeFn = BigInt(koffi.load('libc.so.6').symbol('close'));
+    const env = koffi.node.env;
+    return {
+      add: (fd) => { addHook(env, closeFn, BigInt(fd)); },
+      remove: (fd) => { removeHook(env, closeFn, BigInt(fd)); },
+    };
+  } catch {
+    // A Node without the Node-API symbols in its global scope: the fds stay
+    // open after the worker, as they would without this module.
+    return { add: () => {}, remove: () => {} };
+  }
+}
+
+/**
+ * In a worker thread: have `fd` closed when this thread's Node environment
+ * is torn down (the worker ends or is terminated), unless
+ * {@link keepAtThreadExit} is called first. In the main thread: nothing
+ * (the process's end closes every fd).
+ */
+export function closeAtThreadExit(fd: number): void {
+  if (isMainThread) return;
+  const n = exitFds.get(fd) ?? 0;
+  if (n === 0) (exitHooks ??= loadExitHooks()).add(fd);
+  exitFds.set(fd, n + 1);
+}
+
+/** Undo one {@link closeAtThreadExit}(fd): call it before closing or handing the fd on. */
+export function keepAtThreadExit(fd: number): void {
+  const n = exitFds.get(fd);
+  if (n === undefined) return;
+  if (n > 1) {
+    exitFds.set(fd, n - 1);
+    return;
+  }
+  exitFds.delete(fd);
+  exitHooks?.remove(fd);
 }

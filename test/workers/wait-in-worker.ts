@@ -50,9 +50,9 @@ async function startWait(sel: BaseSelector, api: Api, signal: AbortSignal): Prom
     return { ended: drain() };
   }
   if (api === 'recvAsync') {
-    // A socket's own wait (lib/socket/reactor.ts), not the selector's: the
-    // socketpair is the application's (it stays open after terminate()),
-    // the reactor's epoll fd must not.
+    // A socket's own wait (lib/socket/reactor.ts), not the selector's:
+    // neither the reactor's epoll fd nor the application's socketpair may
+    // stay open after terminate().
     const { socketpair } = await import('../../lib/socket/socket.js');
     const [a, b] = socketpair();
     a.setblocking(false);
