@@ -29,6 +29,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = join(ROOT, 'test', 'docs', '.snippets');
 const TIMEOUT_MS = Number(process.env.DOC_SNIPPET_TIMEOUT_MS ?? 30_000);
 const TSC_TIMEOUT_MS = 120_000;
+// About 40 snippets, each a Node process that loads TypeScript: ~90 s on a
+// busy 2-core machine, past the runner's 120 s default (.taprc).
+t.setTimeout(600_000);
 // tsc checks the types once for all snippets; the children only transpile,
 // with the loader the docs give the reader (docs/README.md).
 // (Snippets are not a coverage source either: they load dist/, not lib/.)
