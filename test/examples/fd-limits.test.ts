@@ -63,7 +63,7 @@ const PROGRAMS: Program[] = [
   { name: 'single-process-server', args: ['--quiet', '--backlog', '128'], talk: ECHO },
   // A process per client: 200 would start 200 Node processes (gigabytes). Its parent closes its copy of
   // each connection once the child has it, so its own fd count does not grow with the clients anyway.
-  { name: 'multi-process-server', args: ['--quiet', '--backlog', '128'], talk: ECHO, clients: 30 },
+  { name: 'multi-process-server', args: ['--quiet', '--backlog', '128'], talk: ECHO, clients: 10 },
   // A thread starts only with ~40 fds free (one at a time under 64 fds): a short backlog keeps the
   // queue of dead connections it works through afterwards short.
   { name: 'multi-thread-server', args: ['--quiet', '--backlog', '16'], talk: ECHO },
@@ -100,7 +100,7 @@ async function start(t: Test, p: Program, nofile: number): Promise<{ proc: Proc;
     stdin: p.stdin,
     timeoutMs: 90_000,
   });
-  const m = await proc.waitFor(/listening on \('127\.0\.0\.1', (\d+)\)/);
+  const m = await proc.waitFor(/listening on \('127\.0\.0\.1', (\d+)\)/, 40_000);
   return { proc, port: Number(m[1]) };
 }
 
@@ -183,7 +183,7 @@ t.test('every server program under 64 fds with 200 clients: alive, no spin, boun
       t.ok(lines <= 5, `at most a few lines while saturated (${lines})`);
       t.ok(lineCount(proc) - before < 60, `bounded output overall (${lineCount(proc) - before} lines): ${JSON.stringify((proc.out() + proc.err()).slice(-300))}`);
       for (const s of clients.socks) s.destroy();
-      t.equal(await askUntilServed(port, p.talk, 20_000), 'ok', 'a new client is served once they left');
+      t.equal(await askUntilServed(port, p.talk, 40_000), 'ok', 'a new client is served once they left');
       t.equal(proc.child.exitCode, null, 'still running');
     });
   }
