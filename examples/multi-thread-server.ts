@@ -21,8 +21,8 @@
  * for a moment (one line is printed) instead of failing every connection
  * that arrives meanwhile. So that this stays rare, a thread is started
  * only while about 40 fds are free for each thread starting (counted in
- * /proc/self/fd against RLIMIT_NOFILE); further clients wait in the
- * listen backlog.
+ * /proc/self/fd against RLIMIT_NOFILE), or when no thread runs at all;
+ * further clients wait in the listen backlog.
  *
  * The main thread waits for connections with selectAsync(), in Node's
  * loop: workers' console output is relayed through that loop, and a main
@@ -54,7 +54,7 @@ const STOP_GRACE_MS = 5000;
 
 /**
  * The fds a thread may need while it starts: its event loop keeps a few,
- * and while it loads it has its module files open (about 25 here). A
+ * and while it loads it has its module files open (up to about 40 fds in all, measured here). A
  * thread that cannot start for lack of fds was seen to leave some of those
  * open for good (Node 20), so a new thread is started only while that many
  * fds are free for each thread still starting; further clients wait in
@@ -69,9 +69,13 @@ function openFileLimit(): number {
   return Number.isFinite(soft) ? soft : Infinity;
 }
 
-/** Open fds of this process. */
+/** Open fds of this process (Infinity if even the listing needs an fd there is none for). */
 function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return Infinity;
+  }
 }
 
 /** A worker serving one connection, with the connection it owns. */
@@ -139,8 +143,10 @@ async function main(ctx: ProgramContext): Promise<void> {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
   const serving = new Set<Serving>();
   const limit = openFileLimit();
-  // Room for one more thread to start, counting those still starting.
+  // No room for one more thread to start, counting those still starting.
+  // With no thread at all, one is always tried (if it fails, accepting pauses).
   const full = (): boolean => {
+    if (serving.size === 0) return false;
     let starting = 1;
     for (const s of serving) if (!s.started) starting++;
     return openFds() + starting * FDS_PER_START > limit;

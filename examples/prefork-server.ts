@@ -189,7 +189,8 @@ async function main(ctx: ProgramContext): Promise<void> {
       }
       for (const [key] of ready) {
         if (key.data === null) {
-          acceptPending(server, acceptPause, (conn, addr) => waiting.push([conn, addr])); // false: out of fds, paused
+          // false: out of fds, paused
+          acceptPending(server, acceptPause, (conn, addr) => waiting.push([conn, addr]), () => waiting.length >= MAX_WAITING);
         } else {
           readWorker(ctx, sel, key.data, workers);
         }

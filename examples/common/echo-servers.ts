@@ -66,15 +66,20 @@ export const MAX_ACCEPTS_PER_PASS = 64;
 
 /**
  * Accept what is pending on a ready, non-blocking listening socket, until
- * accept() would block or {@link MAX_ACCEPTS_PER_PASS}, handing each
- * connection to `take`. Out of fds (EMFILE & co) it starts `pause` (one
+ * accept() would block, {@link MAX_ACCEPTS_PER_PASS}, or `full()` says
+ * there is no room for another, handing each connection to `take`. Out of fds (EMFILE & co) it starts `pause` (one
  * line is printed) and returns false: the caller must stop watching the
  * listening socket until `pause.due()`.
  * @returns true, or false when accepting is paused.
  * @throws {SyscallError} accept() failures other than running out of fds.
  */
-export function acceptPending(sock: Socket, pause: AcceptPause, take: (conn: Socket, addr: SocketAddress) => void): boolean {
-  for (let n = 0; n < MAX_ACCEPTS_PER_PASS; n++) {
+export function acceptPending(
+  sock: Socket,
+  pause: AcceptPause,
+  take: (conn: Socket, addr: SocketAddress) => void,
+  full: () => boolean = () => false,
+): boolean {
+  for (let n = 0; n < MAX_ACCEPTS_PER_PASS && !full(); n++) {
     let accepted: [Socket, SocketAddress] | null;
     try {
       accepted = acceptReady(sock);
@@ -174,7 +179,7 @@ export async function acceptAndHandOff(
         if (signal.aborted) break;
         throw err;
       }
-      acceptPending(server, pause, (conn, addr) => handOff(conn, addr, pause));
+      acceptPending(server, pause, (conn, addr) => handOff(conn, addr, pause), () => pause.paused || full());
     }
   } finally {
     sel.close();

@@ -96,7 +96,9 @@ const label = (p: Program): string => [p.name, ...p.args.filter((a) => a === '--
 
 /** Start `program` under `prlimit --nofile=N:N` on 127.0.0.1 port 0; its port once it listens. */
 async function start(t: Test, p: Program, nofile: number): Promise<{ proc: Proc; port: number }> {
-  const proc = spawnProc(t, 'prlimit', [`--nofile=${nofile}:${nofile}`, process.execPath, script(p.name), ...p.args, '127.0.0.1', '0'], {
+  // Without tap's NODE_OPTIONS (its process-info hook): loaded into the program and into every
+  // worker thread it starts, the hook opens fds of its own and would skew a 64-fd limit.
+  const proc = spawnProc(t, 'env', ['-u', 'NODE_OPTIONS', 'prlimit', `--nofile=${nofile}:${nofile}`, process.execPath, script(p.name), ...p.args, '127.0.0.1', '0'], {
     stdin: p.stdin,
     timeoutMs: 90_000,
   });
