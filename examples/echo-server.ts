@@ -24,16 +24,18 @@
 
 import { formatAddress } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort } from './common/raw-loop.js';
+import { AcceptPause, acceptBlocking, hostAndPort } from './common/raw-loop.js';
 import { listenTcp, serveClient } from './common/echo-servers.js';
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 65432);
   const lsock = listenTcp(host, port, ctx.backlog(128));
+  // Out of fds (EMFILE), accept() sleeps and retries (one line printed) instead of failing.
+  const acceptPause = new AcceptPause();
   try {
     do {
       // Blocks until a client connects (Ctrl-C ends it with KeyboardInterrupt).
-      const [conn, addr] = lsock.accept()!;
+      const [conn, addr] = acceptBlocking(lsock, acceptPause);
       ctx.log('Connected by', formatAddress(addr));
       // Python's `with conn:` — serveClient closes it, whatever happens.
       // Python prints nothing else; --verbose shows each chunk.

@@ -37,7 +37,7 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): void {
@@ -48,6 +48,10 @@ function main(ctx: ProgramContext): void {
   const connections = new Map<number, Socket>();
   const requests = new Map<number, Buffer>();
   const peers = new Map<number, SocketAddress>();
+  // Out of fds (EMFILE), accept() fails but the connection stays queued and
+  // the server socket stays ready: stop watching it for a moment (one line
+  // is printed) rather than be woken for it again and again.
+  const acceptPause = new AcceptPause();
 
   const closeConnection = (fileno: number): void => {
     const connection = connections.get(fileno);
@@ -57,6 +61,7 @@ function main(ctx: ProgramContext): void {
     connections.delete(fileno);
     requests.delete(fileno);
     peers.delete(fileno);
+    acceptPause.fdFreed();
   };
 
   try {
@@ -73,8 +78,10 @@ function main(ctx: ProgramContext): void {
     printListening(serversocket, host);
 
     for (;;) {
+      // The pause is over: watch the server socket again.
+      if (acceptPause.due()) epoll.modify(serverfd, EPOLLIN);
       // Wait at most one second; events come as [fileno, event] pairs.
-      const events = epoll.poll(1);
+      const events = epoll.poll(acceptPause.timeout(1));
       for (const [fileno, event] of events) {
         traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
         try {
@@ -82,6 +89,7 @@ function main(ctx: ProgramContext): void {
             // An event on the server socket: a new connection.
             const accepted = serversocket.accept();
             if (accepted === null) continue;
+            acceptPause.accepted();
             const [connection, address] = accepted;
             ctx.log('client connected:', formatAddress(address));
             connection.setblocking(false);
@@ -119,7 +127,8 @@ function main(ctx: ProgramContext): void {
         } catch (err) {
           if (!(err instanceof SyscallError)) throw err;
           if (fileno === serverfd) {
-            console.log(`error: accept: ${err.message}`);
+            if (acceptPause.failed(err)) epoll.modify(serverfd, 0); // EMFILE: pause (one line printed)
+            else console.log(`error: accept: ${err.message}`); // ECONNABORTED...: carry on
           } else {
             ctx.log(`error: ${formatAddress(peers.get(fileno))}: ${err.message}`);
             closeConnection(fileno);

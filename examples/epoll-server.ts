@@ -46,8 +46,8 @@ import {
   type Socket,
 } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { epollEventNames, hostAndPort, traceEvent } from './common/raw-loop.js';
-import { acceptReady, listenTcp } from './common/echo-servers.js';
+import { AcceptPause, epollEventNames, hostAndPort, traceEvent } from './common/raw-loop.js';
+import { acceptPending, listenTcp } from './common/echo-servers.js';
 
 const HIGH_WATER = 1024 * 1024;
 
@@ -75,6 +75,9 @@ function main(ctx: ProgramContext): void {
   }
   // Python's connections/addresses dicts, keyed by fd.
   const connections = new Map<number, Connection>();
+  // Out of fds (EMFILE), the listening fd stays ready while accept() fails:
+  // it is watched for nothing during a short pause (one line is printed).
+  const acceptPause = new AcceptPause();
 
   const setMask = (c: Connection, mask: number): void => {
     if (c.mask === mask) return;
@@ -85,6 +88,7 @@ function main(ctx: ProgramContext): void {
     ep.unregister(fd);
     connections.delete(fd);
     c.sock.close();
+    acceptPause.fdFreed();
     ctx.log('client', c.peer, why === undefined ? 'closed' : `failed: ${why}`);
   };
   /** Send what is pending; returns false when the connection is done. */
@@ -111,18 +115,20 @@ function main(ctx: ProgramContext): void {
     ep.register(server, EPOLLIN);
     const serverFd = server.fileno();
     for (;;) {
+      if (acceptPause.due()) ep.modify(serverFd, EPOLLIN); // the pause is over: accept again
       // Block until some registered fd is ready (Ctrl-C: KeyboardInterrupt).
-      for (const [fd, events] of ep.poll()) {
+      for (const [fd, events] of ep.poll(acceptPause.timeout(null))) {
         if (fd === serverFd) {
           traceEvent(ctx, fd, 'listening socket', epollEventNames(events));
-          for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) {
-            const [sock, addr] = accepted;
+          // Up to 64 per event, so that the open connections get their turn.
+          const accepting = acceptPending(server, acceptPause, (sock, addr) => {
             sock.setblocking(false);
             const c: Connection = { sock, peer: formatAddress(addr), pending: [], pendingBytes: 0, mask: EPOLLIN, eof: false };
             connections.set(sock.fileno(), c);
             ep.register(sock, EPOLLIN);
             ctx.log('new client', c.peer);
-          }
+          });
+          if (!accepting) ep.modify(serverFd, 0); // out of fds: paused
           continue;
         }
         const c = connections.get(fd);

@@ -25,7 +25,7 @@
 
 import { familyOf, Socket, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, SyscallError, formatAddress, type SocketAddress } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { hostAndPort, printListening } from './common/raw-loop.js';
+import { AcceptPause, acceptBlocking, hostAndPort, printListening } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Read one request and answer it; false when the client went away first. */
@@ -50,8 +50,10 @@ function main(ctx: ProgramContext): void {
     serversocket.bind([host, port]);
     serversocket.listen(ctx.backlog(1));
     printListening(serversocket, host);
+    // Out of fds (EMFILE), accept() sleeps and retries (one line printed) instead of failing.
+    const acceptPause = new AcceptPause();
     for (;;) {
-      const [connectiontoclient, address] = serversocket.accept() as [Socket, SocketAddress];
+      const [connectiontoclient, address] = acceptBlocking(serversocket, acceptPause);
       try {
         if (!serve(ctx, connectiontoclient)) ctx.log('no complete request from', formatAddress(address));
       } catch (err) {

@@ -41,7 +41,7 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 function main(ctx: ProgramContext): void {
@@ -52,6 +52,10 @@ function main(ctx: ProgramContext): void {
   const requests = new Map<number, Buffer>();
   const responses = new Map<number, Buffer>();
   const peers = new Map<number, SocketAddress>();
+  // Out of fds (EMFILE), accept() fails but the connection stays queued and
+  // the server socket stays ready: stop watching it for a moment (one line
+  // is printed) rather than be woken for it again and again.
+  const acceptPause = new AcceptPause();
 
   const closeConnection = (fileno: number): void => {
     const connection = connections.get(fileno);
@@ -62,6 +66,7 @@ function main(ctx: ProgramContext): void {
     requests.delete(fileno);
     responses.delete(fileno);
     peers.delete(fileno);
+    acceptPause.fdFreed();
   };
 
   try {
@@ -76,7 +81,9 @@ function main(ctx: ProgramContext): void {
     printListening(serversocket, host);
 
     for (;;) {
-      const events = epoll.poll(1);
+      // The pause is over: watch the server socket again (a connection still pending is reported at once).
+      if (acceptPause.due()) epoll.modify(serverfd, EPOLLIN | EPOLLET);
+      const events = epoll.poll(acceptPause.timeout(1));
       for (const [fileno, event] of events) {
         traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
         try {
@@ -85,6 +92,7 @@ function main(ctx: ProgramContext): void {
             for (;;) {
               const accepted = serversocket.accept();
               if (accepted === null) break; // would block: the backlog is empty
+              acceptPause.accepted();
               const [connection, address] = accepted;
               connection.setblocking(false);
               epoll.register(connection.fileno(), EPOLLIN | EPOLLET);
@@ -140,8 +148,9 @@ function main(ctx: ProgramContext): void {
         } catch (err) {
           if (!(err instanceof SyscallError)) throw err;
           if (fileno === serverfd) {
-            // EMFILE, ECONNABORTED...: the server carries on (new connections bring a new edge).
-            console.log(`error: accept: ${err.message}`);
+            // EMFILE: pause (one line printed); re-arming after it reports the connections still queued.
+            if (acceptPause.failed(err)) epoll.modify(serverfd, EPOLLET);
+            else console.log(`error: accept: ${err.message}`); // ECONNABORTED...: carry on (new connections bring a new edge)
           } else {
             ctx.log(`error: ${formatAddress(peers.get(fileno))}: ${err.message}`);
             closeConnection(fileno);

@@ -49,7 +49,7 @@ import {
   type SocketAddress,
 } from '../lib/index.js';
 import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestComplete } from './common/hello-http.js';
-import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** The socket option a variant of the loop adds. */
@@ -70,6 +70,10 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
   const requests = new Map<number, Buffer>();
   const responses = new Map<number, Buffer>();
   const peers = new Map<number, SocketAddress>();
+  // Out of fds (EMFILE), accept() fails but the connection stays queued and
+  // the server socket stays ready: stop watching it for a moment (one line
+  // is printed) rather than be woken for it again and again.
+  const acceptPause = new AcceptPause();
 
   const closeConnection = (fileno: number): void => {
     const connection = connections.get(fileno);
@@ -80,6 +84,7 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
     requests.delete(fileno);
     responses.delete(fileno);
     peers.delete(fileno);
+    acceptPause.fdFreed();
   };
 
   try {
@@ -96,13 +101,16 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
     printListening(serversocket, host);
 
     for (;;) {
-      const events = epoll.poll(1);
+      // The pause is over: watch the server socket again (a connection still pending is reported at once).
+      if (acceptPause.due()) epoll.modify(serverfd, EPOLLIN);
+      const events = epoll.poll(acceptPause.timeout(1));
       for (const [fileno, event] of events) {
         traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
         try {
           if (fileno === serverfd) {
             const accepted = serversocket.accept();
             if (accepted === null) continue; // nothing pending after all: wait for the next event
+            acceptPause.accepted();
             const [connection, address] = accepted;
             connection.setblocking(false);
             epoll.register(connection.fileno(), EPOLLIN);
@@ -147,8 +155,8 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
         } catch (err) {
           if (!(err instanceof SyscallError)) throw err;
           if (fileno === serverfd) {
-            // EMFILE, ECONNABORTED...: the server carries on.
-            console.log(`error: accept: ${err.message}`);
+            if (acceptPause.failed(err)) epoll.modify(serverfd, 0); // EMFILE: pause (one line printed)
+            else console.log(`error: accept: ${err.message}`); // ECONNABORTED...: the server carries on
           } else {
             // A client that resets its connection costs that connection only.
             ctx.log(`error: ${formatAddress(peers.get(fileno))}: ${err.message}`);

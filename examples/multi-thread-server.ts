@@ -15,7 +15,14 @@
  *
  * Threads are cheaper than processes (no new process, shared memory) but
  * a Node worker is still a whole JavaScript engine instance: a thread per
- * client does not scale to thousands of clients either.
+ * client does not scale to thousands of clients either. Each thread also
+ * needs fds of its own (its event loop): when the process runs out, a
+ * thread cannot start, that connection is closed, and accepting pauses
+ * for a moment (one line is printed) instead of failing every connection
+ * that arrives meanwhile. So that this stays rare, a thread is started
+ * only while about 40 fds are free for each thread starting (counted in
+ * /proc/self/fd against RLIMIT_NOFILE), or when no thread runs at all;
+ * further clients wait in the listen backlog.
  *
  * The main thread waits for connections with selectAsync(), in Node's
  * loop: workers' console output is relayed through that loop, and a main
@@ -34,24 +41,53 @@
  *         kernel resets some)
  */
 
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SHUT_RDWR, formatAddress, type Socket, type SocketAddress } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort } from './common/raw-loop.js';
+import { hostAndPort, type AcceptPause } from './common/raw-loop.js';
 import { acceptAndHandOff } from './common/echo-servers.js';
 
 const WORKER = new URL('./children/echo-thread.js', import.meta.url);
 // How long stopping workers may take before they are terminated.
 const STOP_GRACE_MS = 5000;
 
+/**
+ * The fds a thread may need while it starts: its event loop keeps a few,
+ * and while it loads it has its module files open (up to about 40 fds in all, measured here). A
+ * thread that cannot start for lack of fds was seen to leave some of those
+ * open for good (Node 20), so a new thread is started only while that many
+ * fds are free for each thread still starting; further clients wait in
+ * the listen backlog.
+ */
+const FDS_PER_START = 40;
+
+/** RLIMIT_NOFILE (soft), from /proc (Linux); Infinity if unlimited or unknown. */
+function openFileLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.split(/\s{2,}/)[1]);
+  return Number.isFinite(soft) ? soft : Infinity;
+}
+
+/** Open fds of this process (Infinity if even the listing needs an fd there is none for). */
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** A worker serving one connection, with the connection it owns. */
 interface Serving {
   worker: Worker;
   conn: Socket;
+  /** The worker has loaded its modules (its 'started' message). */
+  started: boolean;
   done: Promise<void>;
 }
 
-function handOff(ctx: ProgramContext, conn: Socket, addr: SocketAddress, serving: Set<Serving>): void {
+function handOff(ctx: ProgramContext, conn: Socket, addr: SocketAddress, serving: Set<Serving>, pause: AcceptPause): void {
   const peer = formatAddress(addr);
   let worker: Worker;
   try {
@@ -64,11 +100,21 @@ function handOff(ctx: ProgramContext, conn: Socket, addr: SocketAddress, serving
   const entry: Serving = {
     worker,
     conn,
+    started: false,
     done: new Promise<void>((resolve) => {
-      worker.on('error', (err) => console.error(`${ctx.name}: thread ${worker.threadId} serving ${peer} failed: ${err.message}`));
+      worker.once('message', () => (entry.started = true));
+      worker.on('error', (err) => {
+        // A thread needs fds of its own (its event loop): out of them, it
+        // cannot start. Pause accepting (one line) rather than fail each
+        // connection that arrives meanwhile with a line of its own.
+        const outOfFds = /\b(EMFILE|ENFILE)\b/.exec(err.message);
+        if (outOfFds !== null && pause.failed({ code: outOfFds[1], message: err.message })) return;
+        console.error(`${ctx.name}: thread ${worker.threadId} serving ${peer} failed: ${err.message}`);
+      });
       worker.on('exit', () => {
         // The worker is gone: nobody uses the fd any more.
         conn.close();
+        pause.fdFreed();
         serving.delete(entry);
         resolve();
       });
@@ -96,7 +142,16 @@ async function stopWorkers(serving: Set<Serving>): Promise<void> {
 async function main(ctx: ProgramContext): Promise<void> {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
   const serving = new Set<Serving>();
-  await acceptAndHandOff(host, port, ctx.backlog(128), ctx.signal, (conn, addr) => handOff(ctx, conn, addr, serving), () => stopWorkers(serving));
+  const limit = openFileLimit();
+  // No room for one more thread to start, counting those still starting.
+  // With no thread at all, one is always tried (if it fails, accepting pauses).
+  const full = (): boolean => {
+    if (serving.size === 0) return false;
+    let starting = 1;
+    for (const s of serving) if (!s.started) starting++;
+    return openFds() + starting * FDS_PER_START > limit;
+  };
+  await acceptAndHandOff(host, port, ctx.backlog(128), ctx.signal, (conn, addr, pause) => handOff(ctx, conn, addr, serving, pause), () => stopWorkers(serving), full);
 }
 
 const spec: ProgramSpec = {

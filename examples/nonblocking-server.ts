@@ -20,6 +20,8 @@
  * latency to every reply. select(), poll() and epoll let the kernel say
  * which sockets are ready, and sleep until one is: the next programs.
  * On exit it prints how many rounds it made and how many found work.
+ * Out of fds (EMFILE), it stops trying accept() for a short pause (one
+ * line is printed) rather than fail on every round.
  *
  * (Between rounds the loop yields to Node's event loop for a moment, so
  * that Ctrl-C is noticed: no call here ever blocks, so none could be
@@ -37,7 +39,7 @@
 import { setImmediate as yieldToNode, setTimeout as sleep } from 'node:timers/promises';
 import { SyscallError, formatAddress, pythonRepr, type Socket } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort } from './common/raw-loop.js';
+import { AcceptPause, hostAndPort } from './common/raw-loop.js';
 import { acceptReady, listenTcp } from './common/echo-servers.js';
 
 // A client that sends but does not read: stop reading from it above this
@@ -99,13 +101,24 @@ async function main(ctx: ProgramContext): Promise<void> {
   let clients: Client[] = [];
   let rounds = 0;
   let busyRounds = 0;
+  // Out of fds (EMFILE), accept() would fail on every round: skip it for a
+  // short pause (one line is printed) instead.
+  const acceptPause = new AcceptPause();
   try {
     server.setblocking(false);
     while (!ctx.signal.aborted) {
       rounds++;
       let busy = false;
-      const accepted = acceptReady(server); // null: nobody is waiting
+      let accepted: ReturnType<typeof acceptReady> = null;
+      if (!acceptPause.paused || acceptPause.due()) {
+        try {
+          accepted = acceptReady(server); // null: nobody is waiting
+        } catch (err) {
+          if (!(err instanceof SyscallError && acceptPause.failed(err))) throw err;
+        }
+      }
       if (accepted !== null) {
+        acceptPause.accepted();
         const [sock, addr] = accepted;
         sock.setblocking(false);
         const peer = formatAddress(addr);
@@ -125,6 +138,7 @@ async function main(ctx: ProgramContext): Promise<void> {
         }
         if (result === 'closed') {
           client.sock.close();
+          acceptPause.fdFreed();
           gone.push(client);
         }
         if (result !== false) busy = true;

@@ -12,6 +12,9 @@
  * sends something, then for POLLOUT; when it is writable the answer goes
  * out, the fd is unregistered and the socket closed. poll() reports
  * POLLHUP/POLLERR without being asked: a client that hangs up is closed.
+ * Out of fds (EMFILE), the server fd is modified to watch nothing for a
+ * short pause (one line is printed) instead of being reported, and
+ * failing, on every call.
  *
  * Self-contained on purpose: its poll() loop is written out, to be read alone.
  *
@@ -36,7 +39,7 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, hostAndPort, pollEventNames, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 const response = Buffer.from('hello world');
@@ -47,6 +50,9 @@ function main(ctx: ProgramContext): void {
   const poll = select.poll();
   const connections = new Map<number, Socket>();
   const peers = new Map<number, SocketAddress>();
+  // Out of fds, a pending connection keeps the server fd reporting POLLIN
+  // while accept() fails: watch it for nothing for a moment rather than spin.
+  const acceptPause = new AcceptPause();
 
   const closeConnection = (fd: number): void => {
     const con = connections.get(fd);
@@ -55,6 +61,7 @@ function main(ctx: ProgramContext): void {
     con.close();
     connections.delete(fd);
     peers.delete(fd);
+    acceptPause.fdFreed();
   };
 
   try {
@@ -68,12 +75,15 @@ function main(ctx: ProgramContext): void {
     printListening(serversocket, host);
 
     for (;;) {
-      for (const [fd, event] of poll.poll()) {
+      if (acceptPause.due()) poll.modify(serverfd, POLLIN); // the pause is over: try accept() again
+      const timeout = acceptPause.timeout(null); // seconds; poll() takes milliseconds
+      for (const [fd, event] of poll.poll(timeout === null ? null : Math.ceil(timeout * 1000))) {
         traceEvent(ctx, fd, fd === serverfd ? 'listening socket' : peers.get(fd), pollEventNames(event));
         try {
           if (fd === serverfd) {
             const accepted = serversocket.accept();
             if (accepted === null) continue;
+            acceptPause.accepted();
             const [con, addr] = accepted;
             con.setblocking(false);
             ctx.log('new connection from', formatAddress(addr));
@@ -103,7 +113,8 @@ function main(ctx: ProgramContext): void {
         } catch (err) {
           if (!(err instanceof SyscallError)) throw err;
           if (fd === serverfd) {
-            console.log(`error: accept: ${err.message}`);
+            if (acceptPause.failed(err)) poll.modify(serverfd, 0); // EMFILE: pause (one line printed)
+            else console.log(`error: accept: ${err.message}`); // ECONNABORTED...: carry on
           } else {
             ctx.log(`error: ${formatAddress(peers.get(fd))}: ${err.message}`);
             closeConnection(fd);

@@ -19,7 +19,11 @@
  * accepted fd lets the parent choose the worker).
  *
  * The parent's loop waits with selectAsync() for the listening socket and
- * the channels at once. A worker that dies (its channel reaches end of
+ * the channels at once. At most 64 accepted connections wait for a worker:
+ * beyond that the parent stops watching the listening socket, and further
+ * clients wait in the kernel's backlog rather than cost the parent an fd
+ * each. Out of fds (EMFILE) anyway, it pauses accepting (one line is
+ * printed). A worker that dies (its channel reaches end of
  * stream) is replaced. On Ctrl-C/SIGTERM the parent stops accepting,
  * closes the channels (idle workers exit), sends SIGTERM to the workers
  * still serving, waits for all of them, and exits.
@@ -37,12 +41,14 @@ import {
   type BaseSelector, type Socket, type SocketAddress,
 } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort } from './common/raw-loop.js';
-import { acceptReady, listenTcp } from './common/echo-servers.js';
+import { AcceptPause, hostAndPort } from './common/raw-loop.js';
+import { acceptPending, listenTcp } from './common/echo-servers.js';
 
 const WORKER = fileURLToPath(new URL('./children/prefork-worker.js', import.meta.url));
 // How long stopping workers may take before they are killed.
 const STOP_GRACE_MS = 5000;
+// The most accepted connections that wait for a free worker; more wait in the kernel's backlog.
+const MAX_WAITING = 64;
 
 /** One pre-started worker: its process, the parent's end of its channel, and how many "R"s are unused. */
 interface Worker {
@@ -161,19 +167,30 @@ async function main(ctx: ProgramContext): Promise<void> {
     server = listenTcp(host, port, ctx.backlog(128));
     server.setblocking(false);
     sel.register(server, EVENT_READ, null);
+    let watching = true;
+    const acceptPause = new AcceptPause();
     for (let i = 0; i < count; i++) startWorker(ctx, sel, workers);
     ctx.log(`${count} workers started:`, [...workers].map((w) => w.proc.pid).join(' '));
     while (!ctx.signal.aborted) {
+      // Watch the listening socket only while there is room in `waiting` and fds to accept with.
+      acceptPause.due();
+      const accepting = !acceptPause.paused && waiting.length < MAX_WAITING;
+      if (accepting !== watching) {
+        if (accepting) sel.register(server, EVENT_READ, null);
+        else sel.unregister(server);
+        watching = accepting;
+      }
       let ready;
       try {
-        ready = await sel.selectAsync(null, { signal: ctx.signal });
+        ready = await sel.selectAsync(acceptPause.timeout(null), { signal: ctx.signal });
       } catch (err) {
         if (ctx.signal.aborted) break;
         throw err;
       }
       for (const [key] of ready) {
         if (key.data === null) {
-          for (let a = acceptReady(server); a !== null; a = acceptReady(server)) waiting.push(a);
+          // false: out of fds, paused
+          acceptPending(server, acceptPause, (conn, addr) => waiting.push([conn, addr]), () => waiting.length >= MAX_WAITING);
         } else {
           readWorker(ctx, sel, key.data, workers);
         }

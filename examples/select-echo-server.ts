@@ -14,7 +14,9 @@
  * send, or select() would report it writable on every call. Sockets are
  * file objects: select() returns the same Socket objects it was given.
  * select() watches fds below 1024 only (FD_SETSIZE): a connection that
- * gets a higher fd is refused with a message.
+ * gets a higher fd is refused with a message. Out of fds (EMFILE), the
+ * server socket leaves `inputs` for a short pause (one line is printed)
+ * instead of being reported readable, and failing, on every call.
  *
  * Self-contained on purpose: its select() loop is written out, to be read alone.
  *
@@ -27,7 +29,6 @@
 
 import {
   familyOf,
-  FD_SETSIZE,
   SOCK_STREAM,
   SOL_SOCKET,
   SO_REUSEADDR,
@@ -37,7 +38,7 @@ import {
   select,
   type SocketAddress,
 } from '../lib/index.js';
-import { hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, hostAndPort, printListening, refuseUnselectable, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
 /** Python's `bytes.upper()`: ASCII letters only. */
@@ -55,6 +56,9 @@ function main(ctx: ProgramContext): void {
   // Python's message_queues dict: the messages still to send to each client.
   const messageQueues = new Map<Socket, Buffer[]>();
   const peers = new Map<Socket, SocketAddress>();
+  // Out of fds, a pending connection keeps the server socket readable while
+  // accept() fails: leave it out of `inputs` for a moment rather than spin.
+  const acceptPause = new AcceptPause();
 
   const remove = (list: Socket[], s: Socket): void => {
     const i = list.indexOf(s);
@@ -66,6 +70,7 @@ function main(ctx: ProgramContext): void {
     s.close();
     messageQueues.delete(s);
     peers.delete(s);
+    acceptPause.fdFreed();
   };
 
   try {
@@ -75,9 +80,10 @@ function main(ctx: ProgramContext): void {
     server.listen(ctx.backlog(5));
     printListening(server, host);
 
-    while (inputs.length > 0) {
+    while (inputs.length > 0 || acceptPause.paused) {
+      if (acceptPause.due()) inputs.unshift(server); // the pause is over: try accept() again
       ctx.log('\nwaiting for the next event');
-      const [readable, writable, exceptional] = select.select(inputs, outputs, inputs);
+      const [readable, writable, exceptional] = select.select(inputs, outputs, inputs, acceptPause.timeout(null));
       if (ctx.flags.trace === true) {
         for (const s of readable) traceEvent(ctx, s.fileno(), s === server ? 'listening socket' : peers.get(s), 'READ');
         for (const s of writable) traceEvent(ctx, s.fileno(), peers.get(s), 'WRITE');
@@ -93,16 +99,14 @@ function main(ctx: ProgramContext): void {
             accepted = s.accept();
           } catch (err) {
             if (!(err instanceof SyscallError)) throw err;
-            console.log(`error: accept: ${err.message}`); // EMFILE, ECONNABORTED...: carry on
+            if (acceptPause.failed(err)) remove(inputs, server); // EMFILE: pause (one line printed)
+            else console.log(`error: accept: ${err.message}`); // ECONNABORTED...: carry on
             continue;
           }
           if (accepted === null) continue;
+          acceptPause.accepted();
           const [connection, clientAddress] = accepted;
-          if (connection.fileno() >= FD_SETSIZE) {
-            console.log(`refusing ${formatAddress(clientAddress)}: fd ${connection.fileno()} is too high for select() (FD_SETSIZE ${FD_SETSIZE})`);
-            connection.close();
-            continue;
-          }
+          if (refuseUnselectable(connection, clientAddress)) continue; // fd >= 1024: closed, with a line
           ctx.log('new connection from', formatAddress(clientAddress));
           connection.setblocking(false);
           inputs.push(connection);

@@ -14,7 +14,11 @@
  * closed: remove it from the list and close it.
  *
  * select() copies the whole list into the kernel on every call and the
- * kernel scans all of it; it only handles fds below 1024 (FD_SETSIZE).
+ * kernel scans all of it; it only handles fds below 1024 (FD_SETSIZE): a
+ * connection that gets a higher fd is closed with a line. Out of fds
+ * (EMFILE), the listening socket leaves the list for a short pause (one
+ * line is printed) instead of being reported readable, and failing, on
+ * every call.
  * The reply goes out with a blocking sendall(): a client that sends a lot
  * and never reads would block the whole server once its socket buffer is
  * full (select-writelist-server fixes that with a write list).
@@ -38,7 +42,7 @@
 import { fstatSync, readSync } from 'node:fs';
 import { SyscallError, formatAddress, pythonRepr, select, type Socket } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort, traceEvent } from './common/raw-loop.js';
+import { AcceptPause, hostAndPort, refuseUnselectable, traceEvent } from './common/raw-loop.js';
 import { acceptReady, listenTcp } from './common/echo-servers.js';
 
 const STDIN = 0;
@@ -70,16 +74,21 @@ function main(ctx: ProgramContext): void {
   const inputs: Array<Socket | number> = [server];
   if (stdinIsOpen()) inputs.push(STDIN);
   const peers = new Map<Socket | number, string>();
+  // Out of fds (EMFILE), the listening socket stays readable while accept()
+  // fails: it leaves the list for a short pause (one line is printed).
+  const acceptPause = new AcceptPause();
   const drop = (sock: Socket): void => {
     inputs.splice(inputs.indexOf(sock), 1);
     peers.delete(sock);
     sock.close();
+    acceptPause.fdFreed();
   };
   let running = true;
   try {
     while (running) {
       // Block until something in the list is readable (Ctrl-C: KeyboardInterrupt).
-      const [readable] = select.select(inputs, [], []);
+      if (acceptPause.due()) inputs.unshift(server); // the pause is over: accept again
+      const [readable] = select.select(inputs, [], [], acceptPause.timeout(null));
       for (const sock of readable) {
         if (ctx.flags.trace === true) {
           const fd = typeof sock === 'number' ? sock : sock.fileno();
@@ -87,9 +96,18 @@ function main(ctx: ProgramContext): void {
         }
         if (sock === server) {
           // A new connection: accept() will not block.
-          const accepted = acceptReady(server);
+          let accepted: ReturnType<typeof acceptReady>;
+          try {
+            accepted = acceptReady(server);
+          } catch (err) {
+            if (!(err instanceof SyscallError && acceptPause.failed(err))) throw err;
+            inputs.splice(inputs.indexOf(server), 1); // EMFILE: paused
+            continue;
+          }
           if (accepted === null) continue;
+          acceptPause.accepted();
           const [conn, addr] = accepted;
+          if (refuseUnselectable(conn, addr)) continue; // fd >= 1024: closed, with a line
           inputs.push(conn);
           peers.set(conn, formatAddress(addr));
           ctx.log('new client', formatAddress(addr));

@@ -37,7 +37,11 @@
  *    exceptional condition (TCP urgent data) closes that client;
  *  - a client that sends without reading would grow its queue without
  *    bound: above 1 MiB queued, its socket leaves the input list until the
- *    queue drains.
+ *    queue drains;
+ *  - out of fds (EMFILE), the listening socket would stay readable while
+ *    accept() fails, and the loop spin: it leaves the input list for a
+ *    short pause (one line is printed); a connection whose fd is too high
+ *    for select() (1024 or more) is closed with a line.
  *
  * The seed listens on ('', 9999) (every interface); here host and port are
  * arguments, defaulting to 127.0.0.1 9999.
@@ -52,8 +56,8 @@
 
 import { SyscallError, formatAddress, pythonRepr, select, type Socket } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort, traceEvent } from './common/raw-loop.js';
-import { acceptReady, listenTcp } from './common/echo-servers.js';
+import { AcceptPause, hostAndPort, refuseUnselectable, traceEvent } from './common/raw-loop.js';
+import { acceptPending, listenTcp } from './common/echo-servers.js';
 
 // Above this much queued echo a client is not read from until it drains.
 const HIGH_WATER = 1024 * 1024;
@@ -73,6 +77,7 @@ function main(ctx: ProgramContext): void {
   const inputList: Socket[] = [server];
   const outputList: Socket[] = [];
   const clients = new Map<Socket, Client>();
+  const acceptPause = new AcceptPause();
 
   const remove = (list: Socket[], sock: Socket): void => {
     const i = list.indexOf(sock);
@@ -85,6 +90,7 @@ function main(ctx: ProgramContext): void {
     remove(outputList, sock);
     clients.delete(sock);
     sock.close();
+    acceptPause.fdFreed();
     ctx.log(`[${where}] Client ${client.peer} disconnected${why === undefined ? '' : ` (${why})`}`);
   };
   const trace = (sock: Socket, what: string): void => {
@@ -95,19 +101,21 @@ function main(ctx: ProgramContext): void {
     server.setblocking(false);
     for (;;) {
       // Block until a socket is readable, writable or exceptional (Ctrl-C: KeyboardInterrupt).
-      const [readable, writable, exceptional] = select.select(inputList, outputList, inputList);
+      if (acceptPause.due()) inputList.unshift(server); // a pause after EMFILE is over: accept again
+      const [readable, writable, exceptional] = select.select(inputList, outputList, inputList, acceptPause.timeout(null));
       for (const sock of readable) {
         trace(sock, 'READ');
         if (sock === server) {
-          // New clients (the listening socket is non-blocking: null when none is left).
-          for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) {
-            const [conn, addr] = accepted;
+          // New clients, until none is left or 64 this round (the others get their turn).
+          const accepting = acceptPending(server, acceptPause, (conn, addr) => {
+            if (refuseUnselectable(conn, addr)) return; // fd >= 1024: closed, with a line
             conn.setblocking(false);
             const peer = formatAddress(addr);
             ctx.log(`Client ${peer} connected!`);
             inputList.push(conn);
             clients.set(conn, { peer, queue: [], queued: 0, eof: false });
-          }
+          });
+          if (!accepting) remove(inputList, server); // out of fds: paused, one line printed
           continue;
         }
         const client = clients.get(sock);

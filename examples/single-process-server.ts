@@ -25,17 +25,19 @@
 
 import { formatAddress } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { hostAndPort } from './common/raw-loop.js';
+import { AcceptPause, acceptBlocking, hostAndPort } from './common/raw-loop.js';
 import { listenTcp, serveClient } from './common/echo-servers.js';
 
 function main(ctx: ProgramContext): void {
   const [host, port] = hostAndPort(ctx, '127.0.0.1', 7788);
   const server = listenTcp(host, port, ctx.backlog(5));
+  // Out of fds (EMFILE), accept() sleeps and retries (one line printed) instead of failing.
+  const acceptPause = new AcceptPause();
   try {
     for (;;) {
       ctx.log('waiting for a new client');
       // Blocks until a client connects (Ctrl-C: KeyboardInterrupt).
-      const [conn, addr] = server.accept()!;
+      const [conn, addr] = acceptBlocking(server, acceptPause);
       ctx.log('serving client', formatAddress(addr));
       // Blocks in recv() until this client closes; the others wait.
       const failure = serveClient(conn, addr, ctx.log);

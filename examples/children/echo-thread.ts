@@ -12,7 +12,7 @@
  * the worker is terminated) and only detaches its wrapper.
  */
 
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { SOCK_STREAM, Socket, type SocketAddress } from '../../lib/index.js';
 import { serveClient } from '../common/echo-servers.js';
 
@@ -27,6 +27,8 @@ interface EchoThreadData {
 const { fd, family, addr, quiet } = workerData as EchoThreadData;
 const prefix = `[thread ${threadId}]`;
 const sock = new Socket(family, SOCK_STREAM, 0, fd, { borrowed: true });
+// Loaded (the modules' files are closed again): the main thread may start another thread.
+parentPort?.postMessage('started');
 try {
   const failure = serveClient(sock, addr, quiet ? () => {} : (...parts) => console.log(prefix, ...parts), false);
   if (failure !== null && !quiet) console.log(prefix, 'client failed:', failure.message);

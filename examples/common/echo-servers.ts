@@ -19,7 +19,8 @@ import {
   type Socket,
   type SocketAddress,
 } from '../../lib/index.js';
-import { printListening } from './raw-loop.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { AcceptPause, printListening } from './raw-loop.js';
 
 /**
  * Open a listening TCP socket on `host:port` with the library's
@@ -35,6 +36,10 @@ export function listenTcp(host: string, port: number, backlog: number): Socket {
   return sock;
 }
 
+// accept(2) errors that concern one connection (reset before it was taken,
+// or refused by a firewall rule), not the listening socket: skip it.
+const SKIPPED_ACCEPT_ERRORS = new Set(['ECONNABORTED', 'EPROTO', 'EPERM']);
+
 /**
  * accept() on a listening socket that select()/poll()/epoll said is ready.
  * A non-blocking socket with nobody waiting gives `null`; a client that
@@ -47,9 +52,46 @@ export function acceptReady(sock: Socket): [Socket, SocketAddress] | null {
     try {
       return sock.accept();
     } catch (err) {
-      if (!(err instanceof SyscallError && err.code === 'ECONNABORTED')) throw err;
+      if (!(err instanceof SyscallError && SKIPPED_ACCEPT_ERRORS.has(err.code))) throw err;
     }
   }
+}
+
+/**
+ * The most connections a loop accepts for one readiness event of the
+ * listening socket: the connections already open get their turn before
+ * more are taken (a level-triggered loop is told again about the rest).
+ */
+export const MAX_ACCEPTS_PER_PASS = 64;
+
+/**
+ * Accept what is pending on a ready, non-blocking listening socket, until
+ * accept() would block, {@link MAX_ACCEPTS_PER_PASS}, or `full()` says
+ * there is no room for another, handing each connection to `take`. Out of fds (EMFILE & co) it starts `pause` (one
+ * line is printed) and returns false: the caller must stop watching the
+ * listening socket until `pause.due()`.
+ * @returns true, or false when accepting is paused.
+ * @throws {SyscallError} accept() failures other than running out of fds.
+ */
+export function acceptPending(
+  sock: Socket,
+  pause: AcceptPause,
+  take: (conn: Socket, addr: SocketAddress) => void,
+  full: () => boolean = () => false,
+): boolean {
+  for (let n = 0; n < MAX_ACCEPTS_PER_PASS && !full(); n++) {
+    let accepted: [Socket, SocketAddress] | null;
+    try {
+      accepted = acceptReady(sock);
+    } catch (err) {
+      if (err instanceof SyscallError && pause.failed(err)) return false;
+      throw err;
+    }
+    if (accepted === null) break;
+    pause.accepted();
+    take(...accepted);
+  }
+  return true;
 }
 
 /** Where the per-client lines of {@link serveClient} go (`ctx.log`, or a prefixed logger). */
@@ -88,17 +130,23 @@ export function serveClient(sock: Socket, addr: SocketAddress, log: LineWriter, 
 /**
  * The parent loop of the process- and thread-per-connection servers: listen,
  * wait in Node's loop for connections (so children and workers keep being
- * served), hand each accepted one to `handOff`, until Ctrl-C aborts
- * `signal`; then close the listening socket and run `stop` (end the
- * children or workers).
+ * served), hand each accepted one to `handOff` (up to 64 per wake-up),
+ * until Ctrl-C aborts `signal`; then close the listening socket and run
+ * `stop` (end the children or workers). Out of fds (EMFILE), the listening
+ * socket is unregistered for a short pause (one line is printed), then
+ * watched again; `handOff` gets the pause too, to start one when it fails
+ * for lack of fds itself (a worker thread needs fds of its own). While
+ * `full()` says so, the listening socket is not watched either (checked
+ * every 50 ms): new clients wait in the kernel's backlog.
  */
 export async function acceptAndHandOff(
   host: string,
   port: number,
   backlog: number,
   signal: AbortSignal,
-  handOff: (conn: Socket, addr: SocketAddress) => void,
+  handOff: (conn: Socket, addr: SocketAddress, pause: AcceptPause) => void,
   stop: () => Promise<void>,
+  full: () => boolean = () => false,
 ): Promise<void> {
   const sel = new DefaultSelector();
   let server: Socket;
@@ -111,15 +159,27 @@ export async function acceptAndHandOff(
   try {
     server.setblocking(false);
     sel.register(server, EVENT_READ);
+    let watching = true;
+    const pause = new AcceptPause();
     while (!signal.aborted) {
       try {
+        pause.due();
+        if (pause.paused || full()) {
+          // Out of fds, or at capacity: stop watching the socket, wait a little (or Ctrl-C).
+          if (watching) sel.unregister(server);
+          watching = false;
+          await delay(pause.paused ? Math.ceil((pause.timeout(null) ?? 0) * 1000) : 50, undefined, { signal });
+          continue;
+        }
+        if (!watching) sel.register(server, EVENT_READ);
+        watching = true;
         // A connection is waiting (or Ctrl-C: AbortError).
         await sel.selectAsync(null, { signal });
       } catch (err) {
         if (signal.aborted) break;
         throw err;
       }
-      for (let accepted = acceptReady(server); accepted !== null; accepted = acceptReady(server)) handOff(...accepted);
+      acceptPending(server, pause, (conn, addr) => handOff(conn, addr, pause), () => pause.paused || full());
     }
   } finally {
     sel.close();

@@ -60,6 +60,13 @@ export function serveMessages(ctx: ProgramContext, host: string, port: number, c
   printListening(server.socket, host);
   // A connection refused (too many open, or an fd select() cannot watch): one line each, even with --quiet.
   server.on('rejected', (err, addr) => console.log(`refused connection from ${formatAddress(addr)}: ${err.message}`));
+  // Out of fds: the server pauses accepting (and retries); say so in one line, at most every 10 s.
+  let lastPauseLine = -Infinity;
+  server.on('acceptPaused', (err) => {
+    if (performance.now() - lastPauseLine < 10_000) return;
+    lastPauseLine = performance.now();
+    console.log(`out of file descriptors (${err.code}): pausing accept, retrying every 100 ms`);
+  });
   if (ctx.flags.trace === true) {
     server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
   }
