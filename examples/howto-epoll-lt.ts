@@ -98,7 +98,9 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
     for (;;) {
       const events = epoll.poll(1);
       for (const [fileno, event] of events) {
-        traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
+        // Guarded here, not only inside traceEvent: naming the bits builds
+        // strings, which would cost every event of an untraced server.
+        if (ctx.flags.trace === true) traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
         try {
           if (fileno === serverfd) {
             const accepted = serversocket.accept();
@@ -128,7 +130,7 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
               epoll.modify(fileno, EPOLLOUT);
               // Example 5, line 34: hold partial frames back until the cork is removed.
               if (variant.cork === true) (connections.get(fileno) as Socket).setsockopt(IPPROTO_TCP, TCP_CORK, 1);
-              printRequest(ctx, request);
+              if (!ctx.quiet) printRequest(ctx, request);
             }
           } else if (event & EPOLLOUT) {
             const connection = connections.get(fileno) as Socket;
