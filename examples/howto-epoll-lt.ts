@@ -120,7 +120,8 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
             if (data === null) continue; // not ready after all: the next poll says when
             // The howto never sees end of stream here; a client that closes early would
             // make this loop spin on an fd that is always readable.
-            const request = Buffer.concat([requests.get(fileno) as Buffer, data]);
+            const before = requests.get(fileno) as Buffer;
+            const request = before.length === 0 ? data : Buffer.concat([before, data]);
             if (data.length === 0 || request.length > MAX_REQUEST) {
               closeConnection(fileno);
               continue;
