@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUILD_DIR, environmentLine, REPO_ROOT } from './net.js';
 import { barChart } from './svg.js';
-import { checkTargets, targetsReport } from './targets.js';
+import { callOverhead, checkTargets, targetsReport } from './targets.js';
 
 /** One benchmark program of the suite and the arguments of this run. */
 interface Step {
@@ -108,7 +108,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     + 'Every table measures its peers in the same run, rounds interleaved; ratios are against the first peer of the table '
     + '(the C server, or raw koffi calls). Server CPU per message is the steadier figure on a shared 2-core machine. '
     + 'See bench/README.md for what each benchmark does.\n\n';
-  writeFileSync(out, `${head}${targetsReport(checkTargets(outputs))}\n${sections.join('\n')}`);
+  writeFileSync(out, `${head}${targetsReport(checkTargets(outputs), callOverhead(outputs.get('Wait scaling')))}\n${sections.join('\n')}`);
   console.log(readFileSync(out, 'utf8'));
   process.stderr.write(`bench: wrote ${relative(REPO_ROOT, out)}${failed > 0 ? `; ${failed} step(s) failed` : ''}\n`);
   return failed;

@@ -130,8 +130,20 @@ export function checkTargets(outputs: Map<string, string>, targets: Target[] = T
   });
 }
 
-/** The "Targets" and "Misses explained" sections of the report. */
-export function targetsReport(results: TargetResult[]): string {
+/**
+ * This run's own measure of the per-call overhead: one zero-timeout
+ * epoll_wait with 10 idle fds from C and through koffi (wait-scaling table).
+ */
+export function callOverhead(waitScaling: string | undefined): string | null {
+  if (waitScaling === undefined) return null;
+  const c = figure(waitScaling, /^C epoll$/, /^N=10$/);
+  const k = figure(waitScaling, /^koffi epoll_wait$/, /^N=10$/);
+  if (c === null || k === null) return null;
+  return `In this run one epoll_wait(0) took ${c} ns from C and ${k} ns through koffi: ${k - c} ns more per call (wait-scaling table, N=10).`;
+}
+
+/** The "Targets" and "Misses explained" sections of the report (`evidence`: a line of this run's own figures). */
+export function targetsReport(results: TargetResult[], evidence: string | null = null): string {
   const unit = (t: Target): string => (/KiB/.test(t.column.source) ? ' KiB' : 'x');
   const rows = results.map(({ target, value, floor, met }) => [
     target.text,
@@ -147,7 +159,7 @@ export function targetsReport(results: TargetResult[]): string {
     + `${rows.map(line).join('\n')}\n`;
   const missed = [...new Set(results.filter((r) => r.met === false && r.target.why !== undefined).map((r) => r.target.why!))];
   if (missed.length > 0) {
-    md += '\n## Misses explained\n\nMethod and raw figures: bench/README.md, "Misses explained".\n\n';
+    md += `\n## Misses explained\n\nMethod and raw figures: bench/README.md, "Misses explained".${evidence === null ? '' : ` ${evidence}`}\n\n`;
     for (const key of missed) {
       const which = results.filter((r) => r.met === false && r.target.why === key).map((r) => r.target.text);
       md += `- **${EXPLANATIONS[key].title}** (missed here: ${which.join('; ')}). ${EXPLANATIONS[key].text}\n`;

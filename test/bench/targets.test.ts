@@ -2,7 +2,7 @@
 // read from the steps' own Markdown tables by row and column, each target
 // is met, missed (with its explanation) or not run. Pure: no benchmark runs.
 import t from 'tap';
-import { checkTargets, figure, tables, targetsReport, TARGETS, type Target } from '../../bench/targets.js';
+import { callOverhead, checkTargets, figure, tables, targetsReport, TARGETS, type Target } from '../../bench/targets.js';
 
 const ECHO_MD = `### Echo: 100 connections
 
@@ -56,4 +56,19 @@ t.test('every target names a step of the full suite and a known explanation', as
     'Echo, 100 connections x 4 KiB', 'Echo, 100 connections x 64 B, 16 in flight', 'Echo, connect / echo 1 byte / close, 50 at once',
     'HTTP', 'Memory per connection', 'EpollSelector.select(0) against Python']);
   for (const target of TARGETS) t.ok(steps.has(target.step), `${target.text}: ${target.step}`);
+});
+
+t.test('callOverhead() states the run\'s own per-call cost from the wait-scaling table', async (t) => {
+  const md = `| method           | N=10 | N=100 |
+|------------------|------|-------|
+| koffi epoll_wait | 312  | 311   |
+| C epoll          | 159  | 159   |
+`;
+  t.match(callOverhead(md), /159 ns from C and 312 ns through koffi: 153 ns more per call/);
+  t.equal(callOverhead(undefined), null);
+  t.equal(callOverhead('no table'), null);
+  const report = targetsReport(checkTargets(new Map([['Echo', ECHO_MD]]), [
+    { text: 'cpu', step: 'Echo', row: /^multiconn-server\(EchoMessage\)/, column: /^CPU\/msg vs C$/, op: '<=', bound: 1.1, why: 'echo' },
+  ]), callOverhead(md));
+  t.match(report, /"Misses explained"\. In this run one epoll_wait/);
 });
