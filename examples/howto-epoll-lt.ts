@@ -52,6 +52,10 @@ import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestCo
 import { epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
+// Python's b'': one shared empty request buffer (never written to), rather
+// than a new zero-length Buffer per connection.
+const NOTHING = Buffer.alloc(0);
+
 /** The socket option a variant of the loop adds. */
 export interface LevelTriggeredVariant {
   /** Example 5: cork each client socket while its response is written. */
@@ -109,7 +113,7 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
             connection.setblocking(false);
             epoll.register(connection.fileno(), EPOLLIN);
             connections.set(connection.fileno(), connection);
-            requests.set(connection.fileno(), Buffer.alloc(0));
+            requests.set(connection.fileno(), NOTHING);
             responses.set(connection.fileno(), RESPONSE);
             peers.set(connection.fileno(), address);
             if (variant.nodelay === true) {
@@ -135,8 +139,9 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
             }
           } else if (event & EPOLLOUT) {
             const connection = connections.get(fileno) as Socket;
-            const byteswritten = connection.send(responses.get(fileno) as Buffer) ?? 0;
-            const rest = (responses.get(fileno) as Buffer).subarray(byteswritten);
+            const response = responses.get(fileno) as Buffer;
+            const byteswritten = connection.send(response) ?? 0;
+            const rest = byteswritten === response.length ? NOTHING : response.subarray(byteswritten);
             responses.set(fileno, rest);
             if (rest.length === 0) {
               // Example 5, line 40: uncork, so the kernel sends what it held back.
