@@ -24,11 +24,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table } from './harness.js';
 import {
-  benchArgs, buildC, commonSettings, environmentLine, interleave, measure, REPO_ROOT, summaryRow, writeJson, type ServerLaunch,
+  benchArgs, buildC, commonSettings, environmentLine, interleave, launchFromFlag, measure, REPO_ROOT, summaryRow, writeJson, type ServerLaunch,
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/http.js [--scenario howto|static|both] [--conns 50] [--seconds 5] [--warmup 1] [--rounds 3]
-       [--no-python] [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
+       [--no-python] [--no-node] [--ts "[label: ]command with {host} {port}"]... [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
+--ts adds a peer to the howto scenario (e.g. another build of howto-epoll-lt, for a before/after run).
 See bench/README.md.`;
 
 interface Scenario {
@@ -38,7 +39,7 @@ interface Scenario {
   loadArgs: string[];
 }
 
-function scenarios(noPython: boolean): Scenario[] {
+function scenarios(noPython: boolean, noNode: boolean, extra: ServerLaunch[]): Scenario[] {
   const node = (script: string, ...extra: string[]): ServerLaunch['command'] => (host, port) => ({
     cmd: process.execPath, args: [join(REPO_ROOT, 'dist', ...script.split('/')), ...extra, host, String(port)],
   });
@@ -54,7 +55,8 @@ function scenarios(noPython: boolean): Scenario[] {
       note: 'prints every request as the seed does (stdout to /dev/null).',
     });
   }
-  howto.push({ name: "Node's http, Connection: close", command: node('bench/node-http-server.js') });
+  if (!noNode) howto.push({ name: "Node's http, Connection: close", command: node('bench/node-http-server.js') });
+  howto.push(...extra);
   return [
     { key: 'howto', title: 'seed 000 Example 3: one connection per request (HTTP/1.0)', peers: howto, loadArgs: ['--close', '--path', '/'] },
     {
@@ -75,12 +77,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     scenario: { type: 'string', default: 'both' },
     conns: { type: 'string', default: '50' },
     'no-python': { type: 'boolean', default: false },
+    'no-node': { type: 'boolean', default: false },
+    ts: { type: 'string', multiple: true, default: [] },
   });
   if (values === null) return;
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
   const loadGen = buildC('http-load');
   const all: Record<string, unknown> = {};
-  for (const sc of scenarios(values['no-python'])) {
+  const extra = values.ts.map((line) => launchFromFlag(line, 'ts'));
+  for (const sc of scenarios(values['no-python'], values['no-node'], extra)) {
     if (values.scenario !== 'both' && values.scenario !== sc.key) continue;
     if (values['server-output']) for (const p of sc.peers) p.stdout = 'inherit';
     const load = (host: string, port: number) => ({

@@ -6,7 +6,8 @@
  * epoll howto's server and the static web server), the app server, and
  * memory per connection with 10,000 held, each against its peers in the
  * same run. Writes a Markdown
- * report (default `bench/RESULTS.md`; with --quick `bench/.build/RESULTS-quick.md`)
+ * report, headed by the targets table (bench/targets.ts: each target met,
+ * or missed with its explanation), (default `bench/RESULTS.md`; with --quick `bench/.build/RESULTS-quick.md`)
  * and SVG charts beside it (`charts/`), and prints the report.
  *
  *   node dist/bench/run.js [--quick] [--out FILE]
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUILD_DIR, environmentLine, REPO_ROOT } from './net.js';
 import { barChart } from './svg.js';
+import { callOverhead, checkTargets, targetsReport } from './targets.js';
 
 /** One benchmark program of the suite and the arguments of this run. */
 interface Step {
@@ -77,6 +79,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const charts = join(dirname(out), 'charts');
   mkdirSync(charts, { recursive: true });
   const sections: string[] = [];
+  const outputs = new Map<string, string>();
   let failed = 0;
   const started = new Date();
   for (const step of steps(quick, charts)) {
@@ -85,6 +88,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     const res = await run(step.script, json !== undefined ? [...step.args, '--json', json] : step.args);
     // The program's own headings become subheadings of the step's.
     const body = res.out.trim().replace(/^## /gm, '### ');
+    if (res.code === 0) outputs.set(step.title, body);
     let section = `## ${step.title}\n\n\`node dist/bench/${step.script} ${step.args.map((a) => (a.startsWith('/') ? relative(REPO_ROOT, a) : a)).join(' ')}\`\n\n${body}\n`;
     if (res.code !== 0) {
       failed++;
@@ -104,7 +108,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     + 'Every table measures its peers in the same run, rounds interleaved; ratios are against the first peer of the table '
     + '(the C server, or raw koffi calls). Server CPU per message is the steadier figure on a shared 2-core machine. '
     + 'See bench/README.md for what each benchmark does.\n\n';
-  writeFileSync(out, head + sections.join('\n'));
+  writeFileSync(out, `${head}${targetsReport(checkTargets(outputs), callOverhead(outputs.get('Wait scaling')))}\n${sections.join('\n')}`);
   console.log(readFileSync(out, 'utf8'));
   process.stderr.write(`bench: wrote ${relative(REPO_ROOT, out)}${failed > 0 ? `; ${failed} step(s) failed` : ''}\n`);
   return failed;

@@ -32,6 +32,10 @@ const server = createServer([host, Number(portArg)], { backlog: 4096 });
 server.setblocking(false);
 sel.register(server, EVENT_READ, null);
 const buf = Buffer.allocUnsafe(64 * 1024);
+// send() takes the bytes as one object (Python's send(data)): the view of
+// buf's first n bytes is kept and reused while n repeats, as a protocol
+// author would, so the loop allocates nothing per message.
+let view = buf.subarray(0, 0);
 let stopping = false;
 
 function drop(conn: Conn): void {
@@ -43,7 +47,13 @@ function drop(conn: Conn): void {
 function sendOrKeep(key: SelectorKey<Conn | null>, conn: Conn, data: Buffer, len: number): void {
   let sent: number | null;
   try {
-    sent = conn.sock.send(len === data.length ? data : data.subarray(0, len));
+    let out = data;
+    if (len !== data.length) {
+      if (data !== buf) out = data.subarray(0, len);
+      else if (view.length === len) out = view;
+      else out = view = buf.subarray(0, len);
+    }
+    sent = conn.sock.send(out);
   } catch {
     drop(conn);
     return;

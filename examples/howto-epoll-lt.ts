@@ -52,6 +52,10 @@ import { BACKLOG_HELP, HOST_HELP, MAX_REQUEST, RESPONSE, printRequest, requestCo
 import { AcceptPause, epollEventNames, hostAndPort, printListening, traceEvent } from './common/raw-loop.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
 
+// Python's b'': one shared empty request buffer (never written to), rather
+// than a new zero-length Buffer per connection.
+const NOTHING = Buffer.alloc(0);
+
 /** The socket option a variant of the loop adds. */
 export interface LevelTriggeredVariant {
   /** Example 5: cork each client socket while its response is written. */
@@ -105,7 +109,9 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
       if (acceptPause.due()) epoll.modify(serverfd, EPOLLIN);
       const events = epoll.poll(acceptPause.timeout(1));
       for (const [fileno, event] of events) {
-        traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
+        // Guarded here, not only inside traceEvent: naming the bits builds
+        // strings, which would cost every event of an untraced server.
+        if (ctx.flags.trace === true) traceEvent(ctx, fileno, fileno === serverfd ? 'listening socket' : peers.get(fileno), epollEventNames(event));
         try {
           if (fileno === serverfd) {
             const accepted = serversocket.accept();
@@ -115,7 +121,7 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
             connection.setblocking(false);
             epoll.register(connection.fileno(), EPOLLIN);
             connections.set(connection.fileno(), connection);
-            requests.set(connection.fileno(), Buffer.alloc(0));
+            requests.set(connection.fileno(), NOTHING);
             responses.set(connection.fileno(), RESPONSE);
             peers.set(connection.fileno(), address);
             if (variant.nodelay === true) {
@@ -126,7 +132,8 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
             if (data === null) continue; // not ready after all: the next poll says when
             // The howto never sees end of stream here; a client that closes early would
             // make this loop spin on an fd that is always readable.
-            const request = Buffer.concat([requests.get(fileno) as Buffer, data]);
+            const before = requests.get(fileno) as Buffer;
+            const request = before.length === 0 ? data : Buffer.concat([before, data]);
             if (data.length === 0 || request.length > MAX_REQUEST) {
               closeConnection(fileno);
               continue;
@@ -136,12 +143,13 @@ export function serveLevelTriggered(ctx: ProgramContext, variant: LevelTriggered
               epoll.modify(fileno, EPOLLOUT);
               // Example 5, line 34: hold partial frames back until the cork is removed.
               if (variant.cork === true) (connections.get(fileno) as Socket).setsockopt(IPPROTO_TCP, TCP_CORK, 1);
-              printRequest(ctx, request);
+              if (!ctx.quiet) printRequest(ctx, request);
             }
           } else if (event & EPOLLOUT) {
             const connection = connections.get(fileno) as Socket;
-            const byteswritten = connection.send(responses.get(fileno) as Buffer) ?? 0;
-            const rest = (responses.get(fileno) as Buffer).subarray(byteswritten);
+            const response = responses.get(fileno) as Buffer;
+            const byteswritten = connection.send(response) ?? 0;
+            const rest = byteswritten === response.length ? NOTHING : response.subarray(byteswritten);
             responses.set(fileno, rest);
             if (rest.length === 0) {
               // Example 5, line 40: uncork, so the kernel sends what it held back.

@@ -54,6 +54,17 @@ const COALESCE_LIMIT = 256 * 1024;
 // One receive buffer for every Message: data is handled synchronously and
 // subclasses copy what they keep, so it can be shared.
 const scratch = Buffer.allocUnsafeSlow(READ_SIZE);
+// The view of `scratch` last handed to onData. A read of the same length
+// as the one before (an echo, a fixed-size protocol) gets the same view
+// back instead of a new one: a Buffer view costs about 100 ns and a young-
+// generation object per read (bench/README.md, "Misses explained"). Its
+// bytes are only valid during the call in either case.
+let lastView = scratch.subarray(0, 0);
+
+function scratchView(n: number): Buffer {
+  if (lastView.length !== n) lastView = scratch.subarray(0, n);
+  return lastView;
+}
 
 type EmitterClass = new <E extends MessageEvents>() => TypedEmitter<E>;
 
@@ -409,7 +420,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
         this.onEnd();
         return;
       }
-      this.onData(scratch.subarray(0, n));
+      this.onData(scratchView(n));
       if (n < READ_SIZE || this.#closed || this.#readPaused || this.#inputDone || this.#held) return;
     }
   }

@@ -254,9 +254,20 @@ export function encodeAddress(family: number, address: unknown, out: Buffer, sys
   throw invalidArgValue('family', 'has no address support here (AF_INET, AF_INET6 and AF_UNIX do)', family);
 }
 
+// The last IPv4 address turned into text: a server accepting connection
+// after connection mostly sees the same few peers, and the text costs four
+// number-to-string conversions and a concatenation per accept.
+let lastIpv4 = -1;
+let lastIpv4Text = '';
+
 /** IPv4 bytes at `off` as dotted quad. */
 function ipv4Text(b: Uint8Array, off: number): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  const key = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+  if (key !== lastIpv4) {
+    lastIpv4 = key;
+    lastIpv4Text = `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  }
+  return lastIpv4Text;
 }
 
 /**

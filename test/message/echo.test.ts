@@ -2,7 +2,7 @@
 // only while output is queued, and the high-water mark.
 import t from 'tap';
 import { EchoMessage } from '../../lib/message/index.js';
-import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF } from '../../lib/socket/index.js';
+import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, socketpair } from '../../lib/socket/index.js';
 import { EVENT_READ, EVENT_WRITE, SelectorKey } from '../../selectors/index.js';
 import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
 
@@ -114,4 +114,46 @@ t.test('a client whose peer closes early still closes cleanly', async (t) => {
   t.ok(c.closed);
   t.equal(c.bytesReceived, 0);
   t.equal(server.accepted, 1);
+});
+
+t.test("the server side emits 'data' for a listener added any way, and only while one listens", async (t) => {
+  const sel = clientSelector(t);
+  // One echo Message per way of adding a listener, each over a socketpair.
+  const ways: Array<[string, (m: EchoMessage, fn: (d: Buffer) => void) => void]> = [
+    ['on', (m, fn) => m.on('data', fn)],
+    ['addListener', (m, fn) => m.addListener('data', fn)],
+    ['prependListener', (m, fn) => m.prependListener('data', fn)],
+    ['once', (m, fn) => m.once('data', fn)],
+    ['prependOnceListener', (m, fn) => m.prependOnceListener('data', fn)],
+    ['none', () => undefined],
+  ];
+  for (const [way, add] of ways) {
+    const [a, b] = socketpair();
+    t.teardown(() => b.close());
+    a.setblocking(false);
+    b.settimeout(5);
+    const m = new EchoMessage(sel, a, '');
+    t.teardown(() => m.close());
+    const got: string[] = [];
+    const listener = (d: Buffer): void => {
+      got.push(d.toString());
+    };
+    add(m, listener);
+    let total = 0;
+    const roundTrip = (text: string): void => {
+      b.sendall(text);
+      total += text.length;
+      for (let i = 0; i < 50 && m.bytesReceived < total; i++) {
+        for (const [key, mask] of sel.select(0.1)) (key.data as EchoMessage).processEvents(mask);
+      }
+      t.equal(b.recv(64)?.toString(), text, `${way}: echoed`);
+    };
+    roundTrip('one');
+    roundTrip('two');
+    const once = way === 'once' || way === 'prependOnceListener';
+    t.same(got, way === 'none' ? [] : once ? ['one'] : ['one', 'two'], `${way}: the 'data' events`);
+    m.removeListener('data', listener);
+    roundTrip('three');
+    t.equal(got.includes('three'), false, `${way}: none after the listener is removed`);
+  }
 });
