@@ -519,3 +519,5 @@ export const MAP_ANONYMOUS = 0x20;
 export const MAP_POPULATE = 0x8000;
 export const ECANCELED = 125;
 export const ENOSYS = 38;
+export const EBUSY = 16;
+export const ETIME = 62;

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { CodedError, SyscallError, errnoName } from '../errors.js';
 import {
-  EINTR, EINVAL, ENOSYS, EPERM,
+  EAGAIN, EBUSY, EINTR, EINVAL, ENOSYS, EPERM, ETIME,
   IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ACCEPT_MULTISHOT, IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS,
   IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING,
@@ -201,6 +201,8 @@ export class Ring {
   // Scratch native memory for io_uring_enter's EXT_ARG (arg + timespec).
   readonly #scratch: bigint;
   readonly #scratchView: DataView;
+  readonly #scratchAddr: number;
+  #argTimeout = -1;
 
   private constructor(sys: UringSys, fd: number, params: DataView, flags: number) {
     this.#sys = sys;
@@ -222,6 +224,7 @@ export class Ring {
     const scratchLen = PAGE;
     this.#scratch = this.#mapAnon(scratchLen);
     this.#scratchView = new DataView(sys.view(this.#scratch, scratchLen));
+    this.#scratchAddr = Number(this.#scratch);
 
     this.#sq = new Uint32Array(sqBuf);
     this.#sqHead = sqOff(SQOFF_HEAD) >> 2;
@@ -466,34 +469,41 @@ export class Ring {
     // Publish the filled SQEs: the kernel reads up to this tail.
     Atomics.store(this.#sq, this.#sqTailWord, this.#sqTail);
     let flags = IORING_ENTER_GETEVENTS;
-    let arg = 0n;
+    let arg = 0;
     let argsz = 0;
     if (waitFor > 0 && timeoutMs >= 0) {
-      const v = this.#scratchView;
-      // struct io_uring_getevents_arg at 0, struct __kernel_timespec after it.
-      v.setBigUint64(0, 0n, true);
-      v.setUint32(8, 0, true);
-      v.setUint32(12, 0, true);
-      v.setBigUint64(GETEVENTS_ARG_TS_OFFSET, this.#scratch + BigInt(IO_URING_GETEVENTS_ARG_SIZE), true);
-      v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE, BigInt(Math.floor(timeoutMs / 1000)), true);
-      v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE + 8, BigInt(Math.round((timeoutMs % 1000) * 1e6)), true);
+      if (timeoutMs !== this.#argTimeout) this.#writeTimeout(timeoutMs);
       flags |= IORING_ENTER_EXT_ARG;
-      arg = this.#scratch;
+      arg = this.#scratchAddr;
       argsz = IO_URING_GETEVENTS_ARG_SIZE;
     }
     this.stats.enters++;
-    const n = this.#sys.io_uring_enter(this.fd, toSubmit, waitFor, flags, arg === 0n ? 0 : arg, argsz);
+    const n = this.#sys.io_uring_enter(this.fd, toSubmit, waitFor, flags, arg, argsz);
     if (n < 0) {
       const errno = this.#sys.errno();
       // ETIME: the timeout passed; EBUSY/EAGAIN: CQ overflow backlog, reap first.
       if (errno === EINTR) interrupted('io_uring_enter');
-      else if (errno !== 62 && errno !== 16 && errno !== 11) throw new SyscallError(errno, 'io_uring_enter');
+      else if (errno !== ETIME && errno !== EBUSY && errno !== EAGAIN) throw new SyscallError(errno, 'io_uring_enter');
       const consumed = toSubmit - this.pending;
       this.stats.submitted += consumed;
       return consumed;
     }
     this.stats.submitted += n;
     return n;
+  }
+
+  // The EXT_ARG of a timed wait: struct io_uring_getevents_arg at 0, the
+  // struct __kernel_timespec it points to right after it (rewritten only
+  // when the timeout changes).
+  #writeTimeout(timeoutMs: number): void {
+    const v = this.#scratchView;
+    v.setBigUint64(0, 0n, true);
+    v.setUint32(8, 0, true);
+    v.setUint32(12, 0, true);
+    v.setBigUint64(GETEVENTS_ARG_TS_OFFSET, this.#scratch + BigInt(IO_URING_GETEVENTS_ARG_SIZE), true);
+    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE, BigInt(Math.floor(timeoutMs / 1000)), true);
+    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE + 8, BigInt(Math.round((timeoutMs % 1000) * 1e6)), true);
+    this.#argTimeout = timeoutMs;
   }
 
   /**
