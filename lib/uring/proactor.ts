@@ -27,8 +27,11 @@
 
 import { CodedError, SyscallError } from '../errors.js';
 import {
-  ECANCELED, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  ECANCELED, EFD_CLOEXEC, EFD_NONBLOCK, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, MSG_NOSIGNAL, SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
 } from '../sys/constants.js';
+import { check } from '../sys/check.js';
+import { libc, type FdWatcher } from '../sys/libc.js';
 import { BufferRing, bufferId } from './buffer-ring.js';
 import { Ring, uringClosedError } from './ring.js';
 import { SendArena, type SendChunk } from './send-arena.js';
@@ -179,6 +182,16 @@ export class Proactor {
   #open = 0;
   #stopped = false;
   #closed = false;
+  // Node-loop mode: an eventfd the kernel signals on completions, watched by libuv.
+  #efd = -1;
+  #watcher: FdWatcher | null = null;
+  readonly #efdBuf = new Uint8Array(8);
+  #kickScheduled = false;
+  #draining = false;
+  readonly #kick = (): void => {
+    this.#kickScheduled = false;
+    if (this.#watcher !== null && !this.#closed) this.#drain();
+  };
   readonly #dispatch = (ud: number, res: number, flags: number): void => this.#complete(ud, res, flags);
 
   /**
@@ -212,16 +225,27 @@ export class Proactor {
     const listener: Listener = { fd, slot: this.#listeners.length, onconnection, closed: false, armed: false };
     this.#listeners.push(listener);
     this.#armAccept(listener);
+    this.#soon();
   }
 
   /** Drive an already connected socket fd (a client, or one accepted elsewhere). */
   attach(fd: number): Connection {
     this.#assertOpen();
-    return this.#adopt(fd);
+    const c = this.#adopt(fd);
+    this.#soon();
+    return c;
   }
 
   #assertOpen(): void {
     if (this.#closed) throw uringClosedError();
+  }
+
+  /** In Node-loop mode, submit what was queued outside a completion callback once the current JavaScript is done. */
+  #soon(): void {
+    if (this.#watcher !== null && !this.#kickScheduled && !this.#draining) {
+      this.#kickScheduled = true;
+      queueMicrotask(this.#kick);
+    }
   }
 
   #ud(slot: number, gen: number, kind: number): number {
@@ -277,6 +301,7 @@ export class Proactor {
     }
     const ok = c.bufferedAmount < this.#highWater;
     if (!ok) c.needDrain = true;
+    this.#soon();
     return ok;
   }
 
@@ -323,6 +348,7 @@ export class Proactor {
     this.ring.link(cancel, true);
     this.ring.prepClose(c.fd, this.#ud(c.slot, c.gen, KIND_CLOSE));
     c.closeSubmitted = true;
+    this.#soon();
   }
 
   #complete(ud: number, res: number, flags: number): void {
@@ -494,9 +520,63 @@ export class Proactor {
     if (!this.#closed && this.ring.pending > 0) this.turn(0);
   }
 
-  /** Make {@link run} return after the current turn. */
+  /**
+   * Run in Node's own loop instead: the kernel signals an eventfd
+   * (IORING_REGISTER_EVENTFD) when completions are posted, libuv watches
+   * it, and each wake-up runs turns without waiting until none is left.
+   * Timers, other I/O and signal handlers keep running. {@link stop} or
+   * {@link close} ends it; while it runs the process stays alive.
+   * @throws {SyscallError} from eventfd or io_uring_register.
+   */
+  start(): void {
+    this.#assertOpen();
+    if (this.#watcher !== null) return;
+    const sys = libc();
+    this.#efd = check(sys, sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
+    try {
+      this.ring.registerEventfd(this.#efd);
+    } catch (err) {
+      sys.close(this.#efd);
+      this.#efd = -1;
+      throw err;
+    }
+    this.#stopped = false;
+    this.#watcher = sys.watch(this.#efd, true, false, () => {
+      if (this.#watcher !== null && !this.#closed) this.#drain();
+    });
+    this.#drain();
+  }
+
+  /** One wake-up in Node-loop mode: clear the eventfd, then turn without waiting while there is work. */
+  #drain(): void {
+    libc().read(this.#efd, this.#efdBuf, 8);
+    this.#draining = true;
+    try {
+      // Bounded, so that a flood of completions cannot starve Node's loop;
+      // what is left signals the eventfd again.
+      for (let i = 0; i < 64 && !this.#closed; i++) {
+        if (this.turn(0) === 0 && this.ring.pending === 0) break;
+      }
+      if (!this.#closed && this.ring.pending > 0) this.ring.submit(0);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Make {@link run} return after the current turn, and end Node-loop mode ({@link start}). */
   stop(): void {
     this.#stopped = true;
+    if (this.#watcher === null) return;
+    this.#watcher.stop();
+    this.#watcher.close();
+    this.#watcher = null;
+    try {
+      this.ring.unregisterEventfd();
+    } catch {
+      // The ring is closing anyway.
+    }
+    libc().close(this.#efd);
+    this.#efd = -1;
   }
 
   /**
@@ -505,7 +585,7 @@ export class Proactor {
    */
   close(): void {
     if (this.#closed) return;
-    this.#stopped = true;
+    this.stop();
     for (const c of this.#conns) if (c !== null && !c.closing) this.closeConnection(c, null);
     for (const l of this.#listeners) {
       if (l.closed) continue;

@@ -167,3 +167,41 @@ if (!support.ok) {
     t.equal(p.connections, 0);
   });
 }
+
+if (support.ok) {
+  t.test("start(): the proactor runs in Node's loop; net clients in the same process are echoed", async (t) => {
+    const { connect } = await import('node:net');
+    const before = fdCount();
+    const p = new Proactor({ bufferCount: 64, bufferSize: 2048 });
+    const server = createServer(['127.0.0.1', 0], { backlog: 128 });
+    const port = server.getsockname()[1] as number;
+    p.listen(server.detach(), (conn) => { conn.ondata = (d) => { conn.send(d); }; });
+    p.start();
+    let timerRan = false;
+    setTimeout(() => { timerRan = true; }, 1);
+    const one = (i: number): Promise<boolean> => new Promise((resolve, reject) => {
+      const data = payload(100 + i, 30_000);
+      const parts: Buffer[] = [];
+      let n = 0;
+      const sock = connect(port, '127.0.0.1', () => sock.write(data));
+      sock.on('data', (d) => {
+        parts.push(d);
+        n += d.length;
+        if (n >= data.length) { sock.end(); resolve(Buffer.concat(parts).equals(data)); }
+      });
+      sock.on('error', reject);
+    });
+    const guard = setTimeout(() => p.close(), 20_000);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => one(i)));
+    clearTimeout(guard);
+    t.same(results, new Array(10).fill(true), 'every byte echoed to every client');
+    t.ok(timerRan, 'timers ran meanwhile');
+    // The server side sees the clients' FIN and closes, in the loop.
+    const deadline = Date.now() + 5000;
+    while (p.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.equal(p.connections, 0);
+    p.close();
+    await new Promise((r) => setTimeout(r, 50));
+    t.equal(fdCount(), before, 'no fd left behind (ring, eventfd, listener)');
+  });
+}
