@@ -57,8 +57,10 @@ const BGID = 0;
 
 /** Options of a {@link Proactor}. */
 export interface ProactorOptions {
-  /** SQ entries (default 256; the CQ gets 4x). */
+  /** SQ entries (default 256). */
   entries?: number;
+  /** CQ entries (default 4 × entries; multishot requests post many completions each). */
+  cqEntries?: number;
   /** Receive buffers shared by all connections: a power of two (default 1024). */
   bufferCount?: number;
   /** Bytes per receive buffer (default 4096). */
@@ -199,7 +201,7 @@ export class Proactor {
    * @throws {CodedError} `ERR_URING_UNAVAILABLE` where io_uring cannot run (see `uringSupport()`).
    */
   constructor(options: ProactorOptions = {}) {
-    this.ring = Ring.open({ entries: options.entries ?? 256 });
+    this.ring = Ring.open({ entries: options.entries ?? 256, cqEntries: options.cqEntries });
     try {
       this.buffers = new BufferRing(this.ring, BGID, options.bufferCount ?? 1024, options.bufferSize ?? 4096);
     } catch (err) {

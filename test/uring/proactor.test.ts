@@ -205,3 +205,26 @@ if (support.ok) {
     t.equal(fdCount(), before, 'no fd left behind (ring, eventfd, listener)');
   });
 }
+
+if (support.ok) {
+  t.test('a multishot recv ended by a full CQ (no IORING_CQE_F_MORE) is re-armed; no byte is lost', async (t) => {
+    const p = new Proactor({ entries: 2, cqEntries: 4, bufferCount: 256, bufferSize: 16 });
+    t.teardown(() => p.close());
+    const [a, b] = socketpair();
+    const conn = p.attach(b.detach());
+    const parts: Buffer[] = [];
+    let n = 0;
+    conn.ondata = (d) => { parts.push(Buffer.from(d)); n += d.length; };
+    p.turn(0); // the RECV is armed before any byte arrives
+    const data = payload(7, 3000);
+    a.sendall(data);
+    // 3000 bytes in 16-byte buffers: ~190 completions for a 4-entry CQ.
+    turnUntil(p, () => n >= data.length);
+    t.equal(n, data.length);
+    t.ok(Buffer.concat(parts).equals(data), 'in order and complete');
+    t.ok(p.stats.rearmed > 0, `re-armed ${p.stats.rearmed} times`);
+    t.equal(p.stats.noBuffers, 0, 'ended by the full CQ, not by a lack of buffers');
+    t.equal(p.buffers.available, 256);
+    a.close();
+  });
+}
