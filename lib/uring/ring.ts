@@ -85,12 +85,7 @@ export function uringSupport(sys?: UringSys): UringSupport {
 
 function detect(sys: UringSys, kernel: string): UringSupport {
   const no = (reason: string): UringSupport => ({ ok: false, kernel, reason });
-  let disabled = '0';
-  try {
-    disabled = readFileSync('/proc/sys/kernel/io_uring_disabled', 'latin1').trim();
-  } catch {
-    // Kernels before 6.6 have no such sysctl.
-  }
+  const disabled = readDisabled();
   if (disabled === '2') return no('kernel.io_uring_disabled=2: io_uring is disabled for every process');
   const [major, minor] = kernel.split('.').map((part) => parseInt(part, 10));
   if (!(major > 6 || (major === 6 && minor >= 1))) {
@@ -99,17 +94,7 @@ function detect(sys: UringSys, kernel: string): UringSupport {
   const params = new Uint8Array(IO_URING_PARAMS_SIZE);
   new DataView(params.buffer).setUint32(PARAMS_FLAGS_OFFSET, DEFAULT_SETUP_FLAGS, true);
   const fd = sys.io_uring_setup(2, params);
-  if (fd < 0) {
-    const errno = sys.errno();
-    if (errno === EPERM) {
-      return no(disabled === '1'
-        ? 'io_uring_setup: EPERM (kernel.io_uring_disabled=1 and this process is not in kernel.io_uring_group)'
-        : 'io_uring_setup: EPERM (blocked by a seccomp filter or a security module)');
-    }
-    if (errno === ENOSYS) return no('io_uring_setup: ENOSYS (kernel built without io_uring, or blocked by seccomp)');
-    if (errno === EINVAL) return no('io_uring_setup: EINVAL (the kernel lacks IORING_SETUP_SINGLE_ISSUER or DEFER_TASKRUN)');
-    return no(`io_uring_setup: ${errnoName(errno)}`);
-  }
+  if (fd < 0) return no(setupFailure(sys.errno(), disabled));
   try {
     const features = new DataView(params.buffer).getUint32(PARAMS_FEATURES_OFFSET, true);
     for (const [bit, name] of [[IORING_FEAT_NODROP, 'NODROP'], [IORING_FEAT_EXT_ARG, 'EXT_ARG']] as const) {
@@ -129,6 +114,27 @@ function detect(sys: UringSys, kernel: string): UringSupport {
   } finally {
     sys.close(fd);
   }
+}
+
+function readDisabled(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/io_uring_disabled', 'latin1').trim();
+  } catch {
+    // Kernels before 6.6 have no such sysctl.
+    return '0';
+  }
+}
+
+/** Why io_uring_setup failed with `errno`, in words. */
+function setupFailure(errno: number, disabled: string): string {
+  if (errno === EPERM) {
+    return disabled === '1'
+      ? 'io_uring_setup: EPERM (kernel.io_uring_disabled=1 and this process is not in kernel.io_uring_group)'
+      : 'io_uring_setup: EPERM (blocked by kernel.io_uring_disabled, a seccomp filter or a security module)';
+  }
+  if (errno === ENOSYS) return 'io_uring_setup: ENOSYS (kernel built without io_uring, or blocked by seccomp)';
+  if (errno === EINVAL) return 'io_uring_setup: EINVAL (the kernel lacks IORING_SETUP_SINGLE_ISSUER or DEFER_TASKRUN)';
+  return `io_uring_setup: ${errnoName(errno)}`;
 }
 
 /** Options of {@link Ring.open}. */
@@ -269,8 +275,8 @@ export class Ring {
     const fd = sys.io_uring_setup(entries, params);
     if (fd < 0) {
       const errno = sys.errno();
-      if (errno === EPERM || errno === ENOSYS) {
-        throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: io_uring_setup ${errnoName(errno)} (${uringSupport().ok ? 'refused' : (uringSupport() as { reason: string }).reason})`);
+      if (errno === EPERM || errno === ENOSYS || (errno === EINVAL && options.flags === undefined)) {
+        throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: ${setupFailure(errno, readDisabled())}`);
       }
       throw new SyscallError(errno, 'io_uring_setup');
     }
