@@ -29,7 +29,7 @@ function scripted(errno: number, ops = 64, features = 0xffff): UringSys & { clos
       for (let op = 0; op < ops; op++) probe[16 + op * 8 + 2] = 1;
       return 0;
     },
-    mmap: () => 0xffffffffffffffffn,
+    mmap: () => { lastErrno = 12; return 0xffffffffffffffffn; },
     munmap: () => 0,
     view: () => new ArrayBuffer(0),
     close: (fd) => { closed.push(fd); return 0; },
@@ -66,6 +66,6 @@ t.test('Ring.open: refusals are ERR_URING_UNAVAILABLE, other failures SyscallErr
   t.throws(() => Ring.open({ sys: scripted(22) }), { code: 'ERR_URING_UNAVAILABLE', message: /DEFER_TASKRUN/ });
   t.throws(() => Ring.open({ sys: scripted(24) }), { code: 'EMFILE', syscall: 'io_uring_setup' });
   const sys = scripted(0);
-  t.throws(() => Ring.open({ sys }), { syscall: 'mmap' }, 'a failed mapping');
+  t.throws(() => Ring.open({ sys }), { code: 'ENOMEM', syscall: 'mmap' }, 'a failed mapping');
   t.same(sys.closed, [1000], 'and the ring fd is closed');
 });
