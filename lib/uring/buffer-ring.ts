@@ -24,7 +24,7 @@ import {
 } from '../sys/structs.js';
 import { MAP_FAILED } from '../sys/uring.js';
 import { outOfRange } from '../errors.js';
-import { uringClosedError, type Ring } from './ring.js';
+import type { Ring } from './ring.js';
 
 const TWO_32 = 4294967296;
 const PAGE = 4096;
@@ -173,10 +173,5 @@ export class BufferRing {
     }
     sys.munmap(this.#ringAddr, this.#ringLen);
     sys.munmap(this.#bufAddr, this.#bufLen);
-  }
-
-  /** @throws {CodedError} `ERR_URING_CLOSED` after close. */
-  assertOpen(): void {
-    if (this.#closed) throw uringClosedError();
   }
 }

@@ -228,3 +228,51 @@ if (support.ok) {
     a.close();
   });
 }
+
+if (support.ok) {
+  t.test('back-pressure: send() returns false above the high-water mark, ondrain follows', async (t) => {
+    const p = new Proactor({ bufferCount: 16, bufferSize: 4096, sendChunkSize: 4096, highWaterMark: 8192 });
+    t.teardown(() => p.close());
+    const [a, b] = socketpair();
+    const writer = p.attach(a.detach());
+    const reader = p.attach(b.detach());
+    let drained = 0;
+    writer.ondrain = () => { drained++; };
+    let got = 0;
+    reader.ondata = (d) => { got += d.length; };
+    const big = payload(5, 100_000);
+    t.equal(writer.send(big), false, 'over the mark');
+    t.ok(writer.bufferedAmount > 8192);
+    turnUntil(p, () => got === big.length && drained > 0);
+    t.equal(got, big.length);
+    t.equal(drained, 1, 'ondrain once');
+    t.equal(writer.bufferedAmount, 0);
+    t.equal(writer.send(Buffer.from('small')), true, 'under the mark again');
+  });
+
+  t.test('maxConnections: a connection beyond the limit is closed at once', async (t) => {
+    const p = new Proactor({ bufferCount: 8, bufferSize: 256, maxConnections: 1 });
+    t.teardown(() => p.close());
+    const server = createServer(['127.0.0.1', 0]);
+    const port = server.getsockname()[1] as number;
+    const accepted: Connection[] = [];
+    p.listen(server.detach(), (conn) => { accepted.push(conn); });
+    const first = createConnection(['127.0.0.1', port]);
+    turnUntil(p, () => accepted.length === 1);
+    const second = createConnection(['127.0.0.1', port]);
+    second.settimeout(5);
+    // The second is accepted by the kernel, then closed by the proactor: its recv sees EOF.
+    let eof = false;
+    const deadline = Date.now() + 5000;
+    second.setblocking(false);
+    while (!eof && Date.now() < deadline) {
+      p.turn(50);
+      try { eof = second.recv(10)?.length === 0; } catch { eof = true; }
+    }
+    t.ok(eof, 'the extra connection was closed');
+    t.equal(accepted.length, 1);
+    t.equal(p.stats.accepted, 1);
+    first.close();
+    second.close();
+  });
+}

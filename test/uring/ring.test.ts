@@ -121,3 +121,53 @@ if (!support.ok) {
     t.throws(() => new BufferRing(ring, 3, 4, 64), { code: 'EEXIST' }, 'a group id in use');
   });
 }
+
+if (support.ok) {
+  t.test('single-shot ops: send and recv at native addresses, poll, shutdown, cancel by user data, linked SQEs', async (t) => {
+    const ring = Ring.open({ entries: 8 });
+    const bufs = new BufferRing(ring, 1, 2, 64);
+    const [a, b] = socketpair();
+    t.teardown(() => { a.close(); b.close(); bufs.close(); ring.close(); });
+    const results = new Map<number, [number, number]>();
+    const collect = (want: number): void => {
+      for (let turns = 0; results.size < want && turns < 20; turns++) {
+        ring.submit(1, 1000);
+        ring.reap((ud, res, flags) => { results.set(ud, [res, flags]); });
+      }
+    };
+    // Buffer 0 as plain native memory: SEND from it, RECV into buffer 1.
+    bufs.bytes.set(Buffer.from('native bytes'), 0);
+    ring.prepSend(a.fileno(), bufs.address(0), 12, 0, 1);
+    ring.prepRecv(b.fileno(), bufs.address(1), 64, 0, 2);
+    collect(2);
+    t.same(results.get(1), [12, 0], 'sent 12');
+    t.equal(results.get(2)?.[0], 12, 'received 12');
+    t.equal(Buffer.from(bufs.view(1, 12)).toString(), 'native bytes');
+
+    // A poll for readability, completed by a write; a second poll cancelled by its user data.
+    results.clear();
+    ring.prepPollAdd(b.fileno(), 1 /* POLLIN */, 3, false);
+    ring.submit();
+    a.send(Buffer.from('x'));
+    collect(1);
+    t.equal(results.get(3)?.[0] ?? 0, 1, 'POLLIN reported');
+    b.recv(1);
+    results.clear();
+    ring.prepPollAdd(b.fileno(), 1, 4, true);
+    ring.submit();
+    ring.prepCancel(4, 5);
+    collect(2);
+    t.equal(results.get(5)?.[0], 0, 'cancel found it');
+    t.equal(results.get(4)?.[0], -125, 'the poll ended with ECANCELED');
+
+    // A NOP hard-linked to a shutdown: both complete, in order.
+    results.clear();
+    const nop = ring.prepNop(6);
+    ring.link(nop, true);
+    ring.prepShutdown(a.fileno(), 1 /* SHUT_WR */, 7);
+    collect(2);
+    t.same([...results.keys()], [6, 7], 'linked requests complete in order');
+    t.equal(results.get(7)?.[0], 0, 'shutdown done');
+    t.equal(b.recv(10)?.length, 0, 'the peer sees EOF');
+  });
+}
