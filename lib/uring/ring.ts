@@ -523,20 +523,24 @@ export class Ring {
     const cqI32 = this.#cqI32;
     const mask = this.#cqMask;
     const base = this.#cqes;
-    let head = cq[this.#cqHeadWord];
     let tail = Atomics.load(cq, this.#cqTailWord);
     let n = 0;
-    while (head !== tail && n < max) {
+    while (n < max) {
+      // The head is read again each time: a handler may have reaped too (a nested turn).
+      const head = cq[this.#cqHeadWord];
+      if (head === tail) {
+        tail = Atomics.load(cq, this.#cqTailWord);
+        if (head === tail) break;
+      }
       const w = base + ((head & mask) << 2);
       const userData = cq[w] + cq[w + 1] * TWO_32;
       const res = cqI32[w + 2];
       const flags = cq[w + 3];
-      head = (head + 1) >>> 0;
-      Atomics.store(cq, this.#cqHeadWord, head);
+      Atomics.store(cq, this.#cqHeadWord, (head + 1) >>> 0);
       n++;
       handler(userData, res, flags);
+      // After close() the views point at unmapped memory.
       if (this.#closed) break;
-      if (head === tail) tail = Atomics.load(cq, this.#cqTailWord);
     }
     this.stats.completions += n;
     return n;

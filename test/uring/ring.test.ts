@@ -171,3 +171,22 @@ if (support.ok) {
     t.equal(b.recv(10)?.length, 0, 'the peer sees EOF');
   });
 }
+
+if (support.ok) {
+  t.test('a handler that reaps again (a nested turn) or closes the ring does not see a completion twice', async (t) => {
+    const ring = Ring.open({ entries: 8 });
+    for (let i = 0; i < 6; i++) ring.prepNop(i);
+    ring.submit(6);
+    const seen: number[] = [];
+    ring.reap((ud) => {
+      seen.push(ud);
+      if (ud === 1) ring.reap((inner) => { seen.push(inner); }, 2);
+    });
+    t.same(seen, [0, 1, 2, 3, 4, 5], 'each once, in order');
+    for (let i = 0; i < 3; i++) ring.prepNop(10 + i);
+    ring.submit(3);
+    const after: number[] = [];
+    ring.reap((ud) => { after.push(ud); ring.close(); });
+    t.same(after, [10], 'reaping stops when a handler closed the ring');
+  });
+}
