@@ -276,3 +276,13 @@ if (support.ok) {
     second.close();
   });
 }
+
+if (support.ok) {
+  t.test('a worker running a proactor in Node-loop mode can be terminated; the process survives', async (t) => {
+    const { runNode } = await import('../helpers/run-node.js');
+    const fixture = new URL('../fixtures/uring-worker-terminate.ts', import.meta.url).pathname;
+    const res = await runNode([...process.execArgv, fixture], { cwd: process.cwd(), timeoutMs: 60_000 });
+    t.equal(res.code, 0, res.stderr);
+    t.equal(res.stdout.trim(), 'survived');
+  });
+}
