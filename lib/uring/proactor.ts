@@ -103,6 +103,7 @@ export class Connection {
   /** @internal */ slot: number;
   /** @internal */ gen: number;
   /** @internal */ recvArmed = false;
+  /** @internal */ paused = false;
   /** @internal */ closing = false;
   /** @internal */ closeSubmitted = false;
   /** @internal */ closed = false;
@@ -142,6 +143,25 @@ export class Connection {
    */
   send(data: Uint8Array): boolean {
     return this.#proactor.send(this, data);
+  }
+
+  /**
+   * Stop receiving (back-pressure): the multishot RECV is cancelled, so the
+   * kernel's socket buffer fills and the peer's sends slow down. Data the
+   * kernel had already completed is still delivered.
+   */
+  pause(): void {
+    this.#proactor.pause(this);
+  }
+
+  /** Receive again after {@link pause}. */
+  resume(): void {
+    this.#proactor.resume(this);
+  }
+
+  /** Whether {@link pause} is in effect. */
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Close after everything queued was sent. */
@@ -330,6 +350,27 @@ export class Proactor {
     this.ring.prepSend(c.fd, chunk.address, c.inflight, MSG_NOSIGNAL, this.#ud(c.slot, c.gen, KIND_SEND));
   }
 
+  /** @internal {@link Connection.pause}. */
+  pause(c: Connection): void {
+    if (c.paused || c.closing) return;
+    c.paused = true;
+    if (c.recvArmed) {
+      this.ring.prepCancel(this.#ud(c.slot, c.gen, KIND_RECV), this.#ud(c.slot, c.gen, KIND_CANCEL));
+      this.#soon();
+    }
+  }
+
+  /** @internal {@link Connection.resume}. */
+  resume(c: Connection): void {
+    if (!c.paused) return;
+    c.paused = false;
+    // If the cancelled RECV has not completed yet, its last completion re-arms.
+    if (!c.recvArmed && !c.closing) {
+      this.#armRecv(c);
+      this.#soon();
+    }
+  }
+
   /** @internal {@link Connection.end}. */
   end(c: Connection): void {
     if (c.closing || c.endAfterFlush) return;
@@ -419,7 +460,7 @@ export class Proactor {
           this.buffers.recycle(bid);
         }
       }
-      if (!more && !c.closing) {
+      if (!more && !c.closing && !c.paused) {
         this.stats.rearmed++;
         this.#armRecv(c);
       }
@@ -430,11 +471,14 @@ export class Proactor {
       }
     } else if (res === -ENOBUFS) {
       this.stats.noBuffers++;
-      if (!more && !c.closing) {
+      if (!more && !c.closing && !c.paused) {
         this.stats.rearmed++;
         this.#armRecv(c);
       }
-    } else if (res !== -ECANCELED && !c.closing) {
+    } else if (res === -ECANCELED) {
+      // Cancelled by pause(); resumed before this arrived: arm again.
+      if (!more && !c.closing && !c.paused) this.#armRecv(c);
+    } else if (!c.closing) {
       this.closeConnection(c, new SyscallError(-res, 'recv'));
     }
     if (c.closing) this.#maybeRelease(c);
