@@ -27,7 +27,7 @@
 
 import { CodedError, SyscallError } from '../errors.js';
 import {
-  ECANCELED, EFD_CLOEXEC, EFD_NONBLOCK, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, MSG_NOSIGNAL, SOCK_CLOEXEC,
+  ECANCELED, EFD_CLOEXEC, EFD_NONBLOCK, EMFILE, ENFILE, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, MSG_NOSIGNAL, SOCK_CLOEXEC,
   SOCK_NONBLOCK,
 } from '../sys/constants.js';
 import { check } from '../sys/check.js';
@@ -44,6 +44,7 @@ export const KIND_RECV = 2;
 export const KIND_SEND = 3;
 export const KIND_CANCEL = 4;
 export const KIND_CLOSE = 5;
+export const KIND_TIMER = 6;
 const SLOT_LIMIT = 1 << 20;
 const GEN_UNIT = 1 << 23;
 const GEN_LIMIT = 2 ** 30;
@@ -54,6 +55,8 @@ export function packUserData(slot: number, gen: number, kind: number): number {
 }
 
 const BGID = 0;
+/** How long a listener waits before accepting again after EMFILE/ENFILE (no fd to give). */
+const ACCEPT_BACKOFF_MS = 100;
 
 /** Options of a {@link Proactor}. */
 export interface ProactorOptions {
@@ -85,6 +88,8 @@ export interface ProactorStats {
   noBuffers: number;
   /** Multishot requests re-armed because the kernel ended them (CQ overflow, ENOBUFS). */
   rearmed: number;
+  /** Failed accepts (EMFILE/ENFILE back off for 100 ms before the next one). */
+  acceptErrors: number;
 }
 
 /** One TCP connection driven by a {@link Proactor}. */
@@ -181,6 +186,8 @@ interface Listener {
   onconnection: (conn: Connection) => void;
   closed: boolean;
   armed: boolean;
+  /** A back-off timer is pending (after EMFILE/ENFILE). */
+  waiting: boolean;
 }
 
 /**
@@ -193,7 +200,7 @@ interface Listener {
 export class Proactor {
   readonly ring: Ring;
   readonly buffers: BufferRing;
-  readonly stats: ProactorStats = { accepted: 0, bytesIn: 0, bytesOut: 0, dropped: 0, noBuffers: 0, rearmed: 0 };
+  readonly stats: ProactorStats = { accepted: 0, bytesIn: 0, bytesOut: 0, dropped: 0, noBuffers: 0, rearmed: 0, acceptErrors: 0 };
   readonly #arena: SendArena;
   readonly #highWater: number;
   readonly #maxConnections: number;
@@ -244,7 +251,7 @@ export class Proactor {
    */
   listen(fd: number, onconnection: (conn: Connection) => void): void {
     this.#assertOpen();
-    const listener: Listener = { fd, slot: this.#listeners.length, onconnection, closed: false, armed: false };
+    const listener: Listener = { fd, slot: this.#listeners.length, onconnection, closed: false, armed: false, waiting: false };
     this.#listeners.push(listener);
     this.#armAccept(listener);
     this.#soon();
@@ -403,6 +410,12 @@ export class Proactor {
       return;
     }
     if (kind === KIND_WAKE) return;
+    if (kind === KIND_TIMER) {
+      const l = this.#listeners[slot];
+      l.waiting = false;
+      if (!l.closed && !l.armed) this.#armAccept(l);
+      return;
+    }
     const c = this.#conns[slot];
     if (c === null || c === undefined || c.gen !== gen) {
       // A completion for a connection that is gone: give its buffer back.
@@ -428,12 +441,23 @@ export class Proactor {
     if (l === undefined) return;
     if ((flags & IORING_CQE_F_MORE) === 0) {
       l.armed = false;
-      if (!l.closed && !this.#stopped && res !== -ECANCELED) {
+      if (res === -EMFILE || res === -ENFILE) {
+        // No fd to give: accepting again at once would fail again at once.
+        // Wait a little (the connection stays in the backlog meanwhile).
+        if (!l.closed && !l.waiting) {
+          l.waiting = true;
+          this.ring.prepTimeout(ACCEPT_BACKOFF_MS, this.#ud(l.slot, 0, KIND_TIMER));
+        }
+      } else if (!l.closed && !this.#stopped && res !== -ECANCELED) {
         this.stats.rearmed++;
         this.#armAccept(l);
       }
     }
-    if (res < 0) return; // EMFILE, ECONNABORTED, ECANCELED: nothing to adopt.
+    if (res < 0) {
+      // EMFILE, ENFILE, ECONNABORTED: nothing to adopt (ECANCELED: closing).
+      if (res !== -ECANCELED) this.stats.acceptErrors++;
+      return;
+    }
     if (l.closed || this.#open >= this.#maxConnections) {
       this.ring.prepClose(res, this.#ud(0, 0, KIND_WAKE));
       return;
@@ -641,7 +665,7 @@ export class Proactor {
       this.ring.prepClose(l.fd, this.#ud(0, 0, KIND_WAKE));
     }
     const deadline = Date.now() + 2000;
-    while ((this.#open > 0 || this.#listeners.some((l) => l.armed) || this.ring.pending > 0) && Date.now() < deadline) {
+    while ((this.#open > 0 || this.#listeners.some((l) => l.armed || l.waiting) || this.ring.pending > 0) && Date.now() < deadline) {
       this.turn(50);
     }
     this.#closed = true;

@@ -23,7 +23,7 @@ import {
   IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING,
   IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE, IORING_OP_NOP, IORING_OP_POLL_ADD, IORING_OP_RECV,
-  IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD,
+  IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_OP_TIMEOUT, IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD,
   IORING_REGISTER_PROBE, IORING_SETUP_CQSIZE, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER,
   IORING_UNREGISTER_EVENTFD, IOSQE_BUFFER_SELECT, IOSQE_IO_HARDLINK, IOSQE_IO_LINK,
   IO_URING_OP_SUPPORTED, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE,
@@ -52,6 +52,9 @@ const REQUIRED_OPS: Array<[number, string]> = [
 
 const TWO_32 = 4294967296;
 const PAGE = 4096;
+// Where prepTimeout's struct __kernel_timespec lives in the scratch page
+// (after the EXT_ARG argument and its timespec).
+const TIMER_TS_OFFSET = 64;
 
 /** Whether io_uring can be used, and if not, why. */
 export type UringSupport =
@@ -431,6 +434,21 @@ export class Ring {
     const i = this.#fill(IORING_OP_POLL_ADD, fd, userData);
     this.#sqe32[i * 16 + 7] = events;
     if (multishot) this.#sqe32[i * 16 + 6] = IORING_POLL_ADD_MULTI;
+    return i;
+  }
+
+  /**
+   * A timer: completes with -ETIME after `ms` milliseconds (the kernel
+   * copies the timespec when the SQE is submitted, so one scratch slot
+   * serves every timer).
+   */
+  prepTimeout(ms: number, userData: number): number {
+    const v = this.#scratchView;
+    v.setBigInt64(TIMER_TS_OFFSET, BigInt(Math.floor(ms / 1000)), true);
+    v.setBigInt64(TIMER_TS_OFFSET + 8, BigInt(Math.round((ms % 1000) * 1e6)), true);
+    const i = this.#fill(IORING_OP_TIMEOUT, -1, userData);
+    this.#addr(i, 4, this.#scratchAddr + TIMER_TS_OFFSET);
+    this.#sqe32[i * 16 + 6] = 1;
     return i;
   }
 

@@ -317,3 +317,17 @@ if (support.ok) {
     a.close();
   });
 }
+
+if (support.ok) {
+  t.test('out of fds: accept backs off instead of spinning, then accepts again', async (t) => {
+    const { runNode } = await import('../helpers/run-node.js');
+    const fixture = new URL('../fixtures/uring-emfile.ts', import.meta.url).pathname;
+    const res = await runNode([...process.execArgv, fixture], { cwd: process.cwd(), timeoutMs: 60_000 });
+    t.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
+    t.equal(out.acceptedWhileStarved, 0, 'nothing accepted without an fd to give');
+    t.ok(out.errorsWhileStarved >= 1, `EMFILE seen (${out.errorsWhileStarved})`);
+    t.ok(out.errorsWhileStarved <= 10, `at most one failed accept per 100 ms back-off over 0.5 s (${out.errorsWhileStarved})`);
+    t.equal(out.accepted, 2, 'both pending connections accepted once fds were free');
+  });
+}
