@@ -92,10 +92,42 @@ export interface ProactorStats {
   acceptErrors: number;
 }
 
+/** The engine's record of one connection (kept off the public object). */
+class ConnState {
+  fd: number;
+  readonly conn: Connection;
+  slot: number;
+  gen: number;
+  recvArmed = false;
+  paused = false;
+  closing = false;
+  closed = false;
+  endAfterFlush = false;
+  error: Error | null = null;
+  chunk: SendChunk | null = null;
+  /** Bytes of the chunk in the SEND in flight, and how many of them were sent. */
+  inflight = 0;
+  inflightSent = 0;
+  /** Bytes staged after the in-flight ones. */
+  staged = 0;
+  queue: Uint8Array[] = [];
+  queued = 0;
+  needDrain = false;
+
+  constructor(engine: Engine, fd: number, slot: number, gen: number) {
+    this.fd = fd;
+    this.slot = slot;
+    this.gen = gen;
+    this.conn = new Connection(engine, this);
+  }
+
+  get buffered(): number {
+    return this.inflight - this.inflightSent + this.staged + this.queued;
+  }
+}
+
 /** One TCP connection driven by a {@link Proactor}. */
 export class Connection {
-  /** The socket fd (-1 once closed). */
-  fd: number;
   /** Bytes received: a view valid only during the call (copy what you keep). */
   ondata: ((data: Uint8Array) => void) | null = null;
   /** The peer closed its side (recv returned 0). Default: close. */
@@ -105,40 +137,33 @@ export class Connection {
   /** The fd was closed; `err` says why when it was not asked for. */
   onclose: ((err: Error | null) => void) | null = null;
 
-  /** @internal */ slot: number;
-  /** @internal */ gen: number;
-  /** @internal */ recvArmed = false;
-  /** @internal */ paused = false;
-  /** @internal */ closing = false;
-  /** @internal */ closeSubmitted = false;
-  /** @internal */ closed = false;
-  /** @internal */ endAfterFlush = false;
-  /** @internal */ error: Error | null = null;
-  /** @internal */ chunk: SendChunk | null = null;
-  /** @internal bytes of chunk in the SEND in flight, and how many of them were sent. */ inflight = 0;
-  /** @internal */ inflightSent = 0;
-  /** @internal bytes staged after the in-flight ones. */ staged = 0;
-  /** @internal */ queue: Uint8Array[] = [];
-  /** @internal */ queued = 0;
-  /** @internal */ needDrain = false;
-  readonly #proactor: Proactor;
+  readonly #engine: Engine;
+  readonly #state: ConnState;
 
-  /** @internal */
-  constructor(proactor: Proactor, fd: number, slot: number, gen: number) {
-    this.#proactor = proactor;
-    this.fd = fd;
-    this.slot = slot;
-    this.gen = gen;
+  /** Made by the proactor (`listen()` callbacks, `attach()`). */
+  constructor(engine: Engine, state: ConnState) {
+    this.#engine = engine;
+    this.#state = state;
+  }
+
+  /** The socket fd (-1 once closed). */
+  get fd(): number {
+    return this.#state.fd;
   }
 
   /** Bytes accepted by `send()` and not yet taken by the kernel. */
   get bufferedAmount(): number {
-    return this.inflight - this.inflightSent + this.staged + this.queued;
+    return this.#state.buffered;
   }
 
   /** Whether close() or end() was called, or the connection failed. */
   get isClosing(): boolean {
-    return this.closing || this.endAfterFlush;
+    return this.#state.closing || this.#state.endAfterFlush;
+  }
+
+  /** Whether {@link pause} is in effect. */
+  get isPaused(): boolean {
+    return this.#state.paused;
   }
 
   /**
@@ -147,7 +172,7 @@ export class Connection {
    * @throws {CodedError} `ERR_URING_CLOSED` after close() or end().
    */
   send(data: Uint8Array): boolean {
-    return this.#proactor.send(this, data);
+    return this.#engine.send(this.#state, data);
   }
 
   /**
@@ -156,27 +181,22 @@ export class Connection {
    * kernel had already completed is still delivered.
    */
   pause(): void {
-    this.#proactor.pause(this);
+    this.#engine.pause(this.#state);
   }
 
   /** Receive again after {@link pause}. */
   resume(): void {
-    this.#proactor.resume(this);
-  }
-
-  /** Whether {@link pause} is in effect. */
-  get isPaused(): boolean {
-    return this.paused;
+    this.#engine.resume(this.#state);
   }
 
   /** Close after everything queued was sent. */
   end(): void {
-    this.#proactor.end(this);
+    this.#engine.end(this.#state);
   }
 
   /** Close now: requests in flight are cancelled, unsent bytes dropped. */
   close(): void {
-    this.#proactor.closeConnection(this, null);
+    this.#engine.closeConnection(this.#state, null);
   }
 }
 
@@ -190,21 +210,15 @@ interface Listener {
   waiting: boolean;
 }
 
-/**
- * A completion loop on one ring.
- * @example
- *   const p = new Proactor();
- *   p.listen(server.detach(), (conn) => { conn.ondata = (d) => conn.send(d); });
- *   p.run();
- */
-export class Proactor {
+/** The completion loop behind {@link Proactor} (its methods take the engine's connection records). */
+class Engine {
   readonly ring: Ring;
   readonly buffers: BufferRing;
   readonly stats: ProactorStats = { accepted: 0, bytesIn: 0, bytesOut: 0, dropped: 0, noBuffers: 0, rearmed: 0, acceptErrors: 0 };
   readonly #arena: SendArena;
   readonly #highWater: number;
   readonly #maxConnections: number;
-  readonly #conns: Array<Connection | null> = [];
+  readonly #conns: Array<ConnState | null> = [];
   readonly #gens: number[] = [];
   readonly #freeSlots: number[] = [];
   readonly #listeners: Listener[] = [];
@@ -262,7 +276,7 @@ export class Proactor {
     this.#assertOpen();
     const c = this.#adopt(fd);
     this.#soon();
-    return c;
+    return c.conn;
   }
 
   #assertOpen(): void {
@@ -286,12 +300,12 @@ export class Proactor {
     this.ring.prepAccept(l.fd, this.#ud(l.slot, 0, KIND_ACCEPT), SOCK_CLOEXEC | SOCK_NONBLOCK, true);
   }
 
-  #armRecv(c: Connection): void {
+  #armRecv(c: ConnState): void {
     c.recvArmed = true;
     this.ring.prepRecvSelect(c.fd, BGID, this.#ud(c.slot, c.gen, KIND_RECV), true);
   }
 
-  #adopt(fd: number): Connection {
+  #adopt(fd: number): ConnState {
     let slot = this.#freeSlots.pop();
     if (slot === undefined) {
       slot = this.#conns.length;
@@ -301,7 +315,7 @@ export class Proactor {
     }
     const gen = (this.#gens[slot] + 1) % GEN_LIMIT;
     this.#gens[slot] = gen;
-    const c = new Connection(this, fd, slot, gen);
+    const c = new ConnState(this, fd, slot, gen);
     this.#conns[slot] = c;
     this.#open++;
     this.#armRecv(c);
@@ -309,7 +323,7 @@ export class Proactor {
   }
 
   /** @internal {@link Connection.send}. */
-  send(c: Connection, data: Uint8Array): boolean {
+  send(c: ConnState, data: Uint8Array): boolean {
     if (c.closing || c.endAfterFlush) throw new CodedError('ERR_URING_CLOSED', 'send() on a closed connection');
     let off = 0;
     if (c.queued === 0) {
@@ -328,14 +342,14 @@ export class Proactor {
       c.queue.push(rest);
       c.queued += rest.length;
     }
-    const ok = c.bufferedAmount < this.#highWater;
+    const ok = c.buffered < this.#highWater;
     if (!ok) c.needDrain = true;
     this.#soon();
     return ok;
   }
 
   /** Start a SEND of the staged bytes (moving them to the chunk's front) and refill the stage from the queue. */
-  #flush(c: Connection): void {
+  #flush(c: ConnState): void {
     const chunk = c.chunk as SendChunk;
     if (c.inflight > 0) {
       if (c.staged > 0) chunk.bytes.copyWithin(0, c.inflight, c.inflight + c.staged);
@@ -358,7 +372,7 @@ export class Proactor {
   }
 
   /** @internal {@link Connection.pause}. */
-  pause(c: Connection): void {
+  pause(c: ConnState): void {
     if (c.paused || c.closing) return;
     c.paused = true;
     if (c.recvArmed) {
@@ -368,7 +382,7 @@ export class Proactor {
   }
 
   /** @internal {@link Connection.resume}. */
-  resume(c: Connection): void {
+  resume(c: ConnState): void {
     if (!c.paused) return;
     c.paused = false;
     // If the cancelled RECV has not completed yet, its last completion re-arms.
@@ -379,14 +393,14 @@ export class Proactor {
   }
 
   /** @internal {@link Connection.end}. */
-  end(c: Connection): void {
+  end(c: ConnState): void {
     if (c.closing || c.endAfterFlush) return;
-    if (c.bufferedAmount === 0) this.closeConnection(c, null);
+    if (c.buffered === 0) this.closeConnection(c, null);
     else c.endAfterFlush = true;
   }
 
   /** @internal {@link Connection.close}: cancel everything on the fd, then close it (hard-linked). */
-  closeConnection(c: Connection, err: Error | null): void {
+  closeConnection(c: ConnState, err: Error | null): void {
     if (c.closing) return;
     c.closing = true;
     c.error = err;
@@ -397,7 +411,6 @@ export class Proactor {
     // Hard link: the close runs even if the cancel found nothing.
     this.ring.link(cancel, true);
     this.ring.prepClose(c.fd, this.#ud(c.slot, c.gen, KIND_CLOSE));
-    c.closeSubmitted = true;
     this.#soon();
   }
 
@@ -464,10 +477,10 @@ export class Proactor {
     }
     this.stats.accepted++;
     const c = this.#adopt(res);
-    l.onconnection(c);
+    l.onconnection(c.conn);
   }
 
-  #received(c: Connection, res: number, flags: number): void {
+  #received(c: ConnState, res: number, flags: number): void {
     const more = (flags & IORING_CQE_F_MORE) !== 0;
     if (!more) c.recvArmed = false;
     if (res > 0) {
@@ -479,7 +492,7 @@ export class Proactor {
       } else {
         this.stats.bytesIn += res;
         try {
-          c.ondata?.(this.buffers.view(bid, res));
+          c.conn.ondata?.(this.buffers.view(bid, res));
         } finally {
           this.buffers.recycle(bid);
         }
@@ -490,7 +503,7 @@ export class Proactor {
       }
     } else if (res === 0) {
       if (!c.closing) {
-        if (c.onend !== null) c.onend();
+        if (c.conn.onend !== null) c.conn.onend();
         else this.closeConnection(c, null);
       }
     } else if (res === -ENOBUFS) {
@@ -508,7 +521,7 @@ export class Proactor {
     if (c.closing) this.#maybeRelease(c);
   }
 
-  #sent(c: Connection, res: number): void {
+  #sent(c: ConnState, res: number): void {
     if (res < 0) {
       c.inflight = 0;
       c.inflightSent = 0;
@@ -532,7 +545,7 @@ export class Proactor {
       return;
     }
     this.#flush(c);
-    if (c.bufferedAmount === 0) {
+    if (c.buffered === 0) {
       if (c.endAfterFlush) {
         c.endAfterFlush = false;
         this.closeConnection(c, null);
@@ -540,16 +553,16 @@ export class Proactor {
       }
       if (c.needDrain) {
         c.needDrain = false;
-        c.ondrain?.();
+        c.conn.ondrain?.();
       }
-    } else if (c.needDrain && c.bufferedAmount < this.#highWater) {
+    } else if (c.needDrain && c.buffered < this.#highWater) {
       c.needDrain = false;
-      c.ondrain?.();
+      c.conn.ondrain?.();
     }
   }
 
   /** Free a closing connection's slot once its close and its last RECV/SEND completed. */
-  #maybeRelease(c: Connection): void {
+  #maybeRelease(c: ConnState): void {
     if (!c.closed || c.recvArmed || c.inflight > 0) return;
     if (this.#conns[c.slot] !== c) return;
     this.#conns[c.slot] = null;
@@ -560,7 +573,7 @@ export class Proactor {
       c.chunk = null;
     }
     c.fd = -1;
-    c.onclose?.(c.error);
+    c.conn.onclose?.(c.error);
   }
 
   /**
@@ -673,5 +686,109 @@ export class Proactor {
     this.buffers.close();
     this.ring.close();
     this.#arena.close();
+  }
+}
+
+/**
+ * A completion loop on one io_uring: TCP listeners and connections whose
+ * work the kernel completes (see the module comment, and docs/uring.md).
+ * @example
+ *   const p = new Proactor();
+ *   p.listen(server.detach(), (conn) => { conn.ondata = (d) => conn.send(d); });
+ *   p.run();
+ */
+export class Proactor {
+  readonly #engine: Engine;
+
+  /**
+   * Open a ring and its buffer ring.
+   * @throws {CodedError} `ERR_URING_UNAVAILABLE` where io_uring cannot run (see `uringSupport()`).
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a `bufferCount` that is not a power of two, or a bad `bufferSize`.
+   */
+  constructor(options: ProactorOptions = {}) {
+    this.#engine = new Engine(options);
+  }
+
+  /** The ring (its `stats.enters` counts io_uring_enter calls). */
+  get ring(): Ring {
+    return this.#engine.ring;
+  }
+
+  /** The receive buffers shared by every connection. */
+  get buffers(): BufferRing {
+    return this.#engine.buffers;
+  }
+
+  /** Counters (see {@link ProactorStats}). */
+  get stats(): ProactorStats {
+    return this.#engine.stats;
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#engine.connections;
+  }
+
+  /**
+   * Accept connections on a listening socket fd (the proactor owns it from
+   * now on and closes it with {@link close}).
+   * @throws {CodedError} `ERR_URING_CLOSED` after close().
+   */
+  listen(fd: number, onconnection: (conn: Connection) => void): void {
+    this.#engine.listen(fd, onconnection);
+  }
+
+  /**
+   * Drive an already connected socket fd (a client, or one accepted elsewhere).
+   * @throws {CodedError} `ERR_URING_CLOSED` after close().
+   */
+  attach(fd: number): Connection {
+    return this.#engine.attach(fd);
+  }
+
+  /**
+   * One loop turn: submit what is queued, wait up to `timeoutMs` (-1:
+   * without limit, 0: not at all) for a completion, and dispatch every
+   * completion present.
+   * @returns the number of completions handled.
+   * @throws {CodedError} `ERR_URING_CLOSED` after close().
+   */
+  turn(timeoutMs = -1): number {
+    return this.#engine.turn(timeoutMs);
+  }
+
+  /**
+   * Run turns until {@link stop} is called or nothing is left to wait for
+   * (no listener, no connection). Blocks the JavaScript thread, like
+   * Python's `selector.select()` loop; Ctrl-C ends it when keyboard
+   * interrupts are armed.
+   */
+  run(): void {
+    this.#engine.run();
+  }
+
+  /**
+   * Run in Node's own loop instead: the kernel signals an eventfd
+   * (IORING_REGISTER_EVENTFD) when completions are posted, libuv watches
+   * it, and each wake-up runs turns without waiting until none is left.
+   * Timers, other I/O and signal handlers keep running. {@link stop} or
+   * {@link close} ends it; while it runs the process stays alive.
+   * @throws {SyscallError} from eventfd or io_uring_register.
+   */
+  start(): void {
+    this.#engine.start();
+  }
+
+  /** Make {@link run} return after the current turn, and end Node-loop mode ({@link start}). */
+  stop(): void {
+    this.#engine.stop();
+  }
+
+  /**
+   * Close every connection and listener, wait (bounded) for the kernel to
+   * finish with their memory, then release the ring. Idempotent.
+   */
+  close(): void {
+    this.#engine.close();
   }
 }

@@ -6,7 +6,7 @@
 // where io_uring cannot be used.
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { Proactor, packUserData, KIND_RECV, type Connection } from '../../lib/uring/proactor.js';
+import { Proactor, packUserData, KIND_CANCEL, KIND_RECV, type Connection } from '../../lib/uring/proactor.js';
 import { uringSupport } from '../../lib/uring/ring.js';
 import { createConnection, createServer, socketpair } from '../../lib/socket/index.js';
 
@@ -84,8 +84,9 @@ if (!support.ok) {
     const [a, b] = socketpair();
     const first = p.attach(b.detach());
     const oldFd = first.fd;
-    const oldSlot = first.slot;
-    const oldGen = first.gen;
+    // The first connection of a fresh proactor: slot 0, generation 1.
+    const oldSlot = 0;
+    const oldGen = 1;
     const seen: string[] = [];
     let closed = false;
     first.ondata = (data) => {
@@ -107,8 +108,12 @@ if (!support.ok) {
     const peer = mine === c ? d : c;
     t.equal(mine.fileno(), oldFd, 'the kernel handed out the closed fd number again');
     const second = p.attach(mine.detach());
-    t.equal(second.slot, oldSlot, 'the slot is reused');
-    t.not(second.gen, oldGen, 'with a new generation');
+    // A NOP tagged as the new connection's CANCEL (slot 0, generation 2):
+    // it matches (not dropped), so the slot was reused with a new generation.
+    const droppedFirst = p.stats.dropped;
+    p.ring.prepNop(packUserData(oldSlot, oldGen + 1, KIND_CANCEL));
+    p.turn(1000);
+    t.equal(p.stats.dropped, droppedFirst, 'slot 0 is reused, in generation 2');
     const got: string[] = [];
     second.ondata = (data) => { got.push(Buffer.from(data).toString()); };
     // A real completion carrying the old connection's tag (a NOP with its
