@@ -12,7 +12,7 @@
 
 import { createRequire } from 'node:module';
 import { libc } from './libc.js';
-import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from './constants.js';
+import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from './uring-constants.js';
 
 /** The calls a ring makes. */
 export interface UringSys {

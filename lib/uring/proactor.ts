@@ -27,9 +27,9 @@
 
 import { CodedError, SyscallError } from '../errors.js';
 import {
-  ECANCELED, EFD_CLOEXEC, EFD_NONBLOCK, EMFILE, ENFILE, ENOBUFS, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, MSG_NOSIGNAL, SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
+  EFD_CLOEXEC, EFD_NONBLOCK, EMFILE, ENFILE, ENOBUFS, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
 } from '../sys/constants.js';
+import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
 import { check } from '../sys/check.js';
 import { libc, type FdWatcher } from '../sys/libc.js';
 import { BufferRing, bufferId } from './buffer-ring.js';

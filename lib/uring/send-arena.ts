@@ -6,7 +6,7 @@
  */
 
 import { SyscallError } from '../errors.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../sys/constants.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../sys/uring-constants.js';
 import { MAP_FAILED, type UringSys } from '../sys/uring.js';
 
 /** One chunk: its address and a view of its bytes. */

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { NO_URING_ENV, Ring, uringSupport } from '../../lib/uring/ring.js';
 import { BufferRing, bufferId } from '../../lib/uring/buffer-ring.js';
-import { IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../../lib/sys/constants.js';
+import { IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../../lib/sys/uring-constants.js';
 import { socketpair } from '../../lib/socket/index.js';
 
 const support = uringSupport();
