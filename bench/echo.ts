@@ -6,7 +6,8 @@
  * The project's target: a TypeScript echo server reaches >= 0.85x of it.
  *
  * Peers by default: the C server (reference), the bare koffi epoll loop
- * (bench/koffi-echo-server.ts, the 1.0x baseline of JS + FFI), the
+ * (bench/koffi-echo-server.ts, the 1.0x baseline of JS + FFI), the io_uring
+ * completion engine (bench/uring-echo-server.ts; not with --connect), the
  * selectors-level loop (bench/selectors-echo-server.ts: EpollSelector +
  * Socket, no Message), multiconn-server (EchoMessage), Python's
  * multiconn-server.py and Node's `net` (bench/node-echo-server.ts). With
@@ -20,7 +21,7 @@
  * Flags: --seconds S (measured, default 5) --warmup S (1) --rounds R (3)
  * --conns N (100) --size M (64) --pipeline K (1) --connect
  * --ts "[label: ]command" (repeatable)
- * --no-koffi --no-selectors --no-python --no-node --pin (server on CPU 0, load generator on CPU 1;
+ * --no-koffi --no-selectors --no-python --no-node --no-uring --pin (server on CPU 0, load generator on CPU 1;
  * off by default: it made results worse on the shared 2-CPU VMs)
  * --quiet-wait S (before each measurement wait up to S s, default 5, for
  * other processes to use < 25% of a core) --json FILE (every round)
@@ -37,7 +38,7 @@ import {
 
 const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]
        [--pipeline 1] [--connect] [--ts "[label: ]command with {host} {port}"]...
-       [--no-examples] [--no-koffi] [--no-selectors] [--no-python] [--no-node]
+       [--no-examples] [--no-koffi] [--no-selectors] [--no-python] [--no-node] [--no-uring]
        [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
 See bench/README.md.`;
 
@@ -54,6 +55,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     'no-selectors': { type: 'boolean', default: false },
     'no-python': { type: 'boolean', default: false },
     'no-node': { type: 'boolean', default: false },
+    'no-uring': { type: 'boolean', default: false },
   });
   if (values === null) return;
   const seconds = Number(values.seconds);
@@ -69,6 +71,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     { name: 'C epoll (reference)', command: (host, port) => ({ cmd: server, args: [host, String(port)] }) },
   ];
   if (!values['no-koffi']) peers.push({ name: 'bare koffi epoll loop', command: node('koffi-echo-server.js') });
+  // The io_uring completion engine (lib/uring/proactor.ts); it exits 2 where io_uring is unavailable.
+  if (!values['no-uring'] && !values.connect) peers.push({ name: 'io_uring proactor (lib/uring)', command: node('uring-echo-server.js') });
   if (!values['no-selectors']) peers.push({ name: 'selectors loop (EpollSelector + Socket)', command: node('selectors-echo-server.js', '--backend', 'epoll') });
   // The library's own echo server (EchoMessage on a selector loop) unless --no-examples.
   const ts = values['no-examples'] ? values.ts : ['multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}', ...values.ts];

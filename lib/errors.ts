@@ -214,6 +214,16 @@ export const ERROR_CODES = {
     python: "ResourceWarning('unclosed <socket.socket ...>')",
     description: 'A warning, not a throw: a Socket was garbage-collected without close(); its fd was closed then.',
   },
+  ERR_URING_UNAVAILABLE: {
+    className: 'Error',
+    python: '-',
+    description: 'io_uring cannot be used here (NODE_SELECTORS_NO_URING, kernel.io_uring_disabled, seccomp, EPERM/ENOSYS, or a kernel without a feature the engine needs); the message says which.',
+  },
+  ERR_URING_CLOSED: {
+    className: 'Error',
+    python: '-',
+    description: 'A method of a closed io_uring Ring, BufferRing or Proactor (or of a closed Proactor connection) was called.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A library error code (see {@link ERROR_CODES}). */

@@ -316,3 +316,91 @@ export function readCmsgs(buf: Buffer, controllen: number): [level: number, type
   }
   return out;
 }
+
+// ---- io_uring (include/uapi/linux/io_uring.h); same layout on x86-64 and arm64 ----
+
+// struct io_sqring_offsets { u32 head, tail, ring_mask, ring_entries, flags, dropped, array, resv1; u64 user_addr; }
+export const IO_SQRING_OFFSETS_SIZE = 40;
+export const SQOFF_HEAD = 0;
+export const SQOFF_TAIL = 4;
+export const SQOFF_RING_MASK = 8;
+export const SQOFF_RING_ENTRIES = 12;
+export const SQOFF_FLAGS = 16;
+export const SQOFF_DROPPED = 20;
+export const SQOFF_ARRAY = 24;
+
+// struct io_cqring_offsets { u32 head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1; u64 user_addr; }
+export const IO_CQRING_OFFSETS_SIZE = 40;
+export const CQOFF_HEAD = 0;
+export const CQOFF_TAIL = 4;
+export const CQOFF_RING_MASK = 8;
+export const CQOFF_RING_ENTRIES = 12;
+export const CQOFF_OVERFLOW = 16;
+export const CQOFF_CQES = 20;
+export const CQOFF_FLAGS = 24;
+
+// struct io_uring_params { u32 sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle, features, wq_fd, resv[3];
+//   struct io_sqring_offsets sq_off; struct io_cqring_offsets cq_off; }
+export const IO_URING_PARAMS_SIZE = 120;
+export const PARAMS_SQ_ENTRIES_OFFSET = 0;
+export const PARAMS_CQ_ENTRIES_OFFSET = 4;
+export const PARAMS_FLAGS_OFFSET = 8;
+export const PARAMS_SQ_THREAD_CPU_OFFSET = 12;
+export const PARAMS_SQ_THREAD_IDLE_OFFSET = 16;
+export const PARAMS_FEATURES_OFFSET = 20;
+export const PARAMS_WQ_FD_OFFSET = 24;
+export const PARAMS_SQ_OFF_OFFSET = 40;
+export const PARAMS_CQ_OFF_OFFSET = 80;
+
+// struct io_uring_sqe (64 bytes; the unions named by their first member).
+export const IO_URING_SQE_SIZE = 64;
+export const SQE_OPCODE_OFFSET = 0; // u8
+export const SQE_FLAGS_OFFSET = 1; // u8
+export const SQE_IOPRIO_OFFSET = 2; // u16
+export const SQE_FD_OFFSET = 4; // s32
+export const SQE_OFF_OFFSET = 8; // u64 off / addr2
+export const SQE_ADDR_OFFSET = 16; // u64 addr
+export const SQE_LEN_OFFSET = 24; // u32
+export const SQE_OP_FLAGS_OFFSET = 28; // u32 msg_flags / accept_flags / cancel_flags / poll32_events
+export const SQE_USER_DATA_OFFSET = 32; // u64
+export const SQE_BUF_INDEX_OFFSET = 40; // u16 buf_index / buf_group
+export const SQE_PERSONALITY_OFFSET = 42; // u16
+export const SQE_FILE_INDEX_OFFSET = 44; // s32 splice_fd_in / file_index
+export const SQE_ADDR3_OFFSET = 48; // u64
+
+// struct io_uring_cqe { u64 user_data; s32 res; u32 flags; } (16 bytes without CQE32)
+export const IO_URING_CQE_SIZE = 16;
+export const CQE_USER_DATA_OFFSET = 0;
+export const CQE_RES_OFFSET = 8;
+export const CQE_FLAGS_OFFSET = 12;
+
+// struct io_uring_buf { u64 addr; u32 len; u16 bid; u16 resv; }: one entry of a
+// provided-buffer ring. The ring's u16 tail lives in entry 0's resv field.
+export const IO_URING_BUF_SIZE = 16;
+export const BUF_ADDR_OFFSET = 0;
+export const BUF_LEN_OFFSET = 8;
+export const BUF_BID_OFFSET = 12;
+/** offsetof(struct io_uring_buf_ring, tail): entry 0's `resv`. */
+export const BUF_RING_TAIL_OFFSET = 14;
+
+// struct io_uring_buf_reg { u64 ring_addr; u32 ring_entries; u16 bgid; u16 flags; u64 resv[3]; }
+export const IO_URING_BUF_REG_SIZE = 40;
+export const BUF_REG_RING_ADDR_OFFSET = 0;
+export const BUF_REG_RING_ENTRIES_OFFSET = 8;
+export const BUF_REG_BGID_OFFSET = 12;
+export const BUF_REG_FLAGS_OFFSET = 14;
+
+// struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 min_wait_usec (pad before 6.12); u64 ts; }
+export const IO_URING_GETEVENTS_ARG_SIZE = 24;
+export const GETEVENTS_ARG_SIGMASK_OFFSET = 0;
+export const GETEVENTS_ARG_SIGMASK_SZ_OFFSET = 8;
+export const GETEVENTS_ARG_TS_OFFSET = 16;
+
+// struct __kernel_timespec { s64 tv_sec; s64 tv_nsec; }
+export const KERNEL_TIMESPEC_SIZE = 16;
+
+// struct io_uring_probe { u8 last_op; u8 ops_len; u16 resv; u32 resv2[3]; struct io_uring_probe_op ops[]; }
+// struct io_uring_probe_op { u8 op; u8 resv; u16 flags; u32 resv2; }
+export const IO_URING_PROBE_SIZE = 16;
+export const IO_URING_PROBE_OP_SIZE = 8;
+export const PROBE_OP_FLAGS_OFFSET = 2;

@@ -44,6 +44,7 @@ const PAGES: Record<string, string[] | 'all'> = {
   './socket': ['socket.md', 'errors.md', 'constants.md'],
   './select': ['select.md', 'constants.md'],
   './selectors': ['selectors.md', 'errors.md'],
+  './uring': ['uring.md', 'errors.md'],
 };
 
 interface Surface {

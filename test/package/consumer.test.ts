@@ -27,7 +27,7 @@ interface Pkg {
 t.setTimeout(4 * TIMEOUT_MS + 30_000);
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pkg;
-const SUBPATHS = ['socket', 'select', 'selectors'];
+const SUBPATHS = ['socket', 'select', 'selectors', 'uring'];
 
 // Under test: a typed listener on every emitter class, a subclass with an
 // event of its own, and the subpaths. Every @ts-expect-error must be used,
@@ -99,7 +99,10 @@ import * as root from 'node-selectors';
 import { Socket, socketpair } from 'node-selectors/socket';
 import { select, epoll, EPOLLIN } from 'node-selectors/select';
 import { DefaultSelector, EVENT_READ } from 'node-selectors/selectors';
+import { Proactor, uringSupport } from 'node-selectors/uring';
 
+assert.equal(typeof Proactor, 'function');
+assert.equal(typeof uringSupport().ok, 'boolean');
 assert.equal(root.Socket, Socket);
 assert.equal(root.DefaultSelector, DefaultSelector);
 assert.equal(root.select.select, select);

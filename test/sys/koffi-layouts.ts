@@ -20,8 +20,14 @@ interface KoffiTypes {
   offsetof(type: unknown, member: string): number;
 }
 
-/** koffi's sizeof/offsetof for every struct the library lays out by hand. */
+let memo: Record<string, KoffiLayout> | undefined;
+
+/** koffi's sizeof/offsetof for every struct the library lays out by hand (computed once: koffi type names are global). */
 export function koffiLayouts(): Record<string, KoffiLayout> {
+  return memo ?? (memo = computeLayouts());
+}
+
+function computeLayouts(): Record<string, KoffiLayout> {
   const koffi = createRequire(import.meta.url)('koffi') as KoffiTypes;
   const layout = (type: unknown, fields: string[]): KoffiLayout => ({
     size: koffi.sizeof(type),
@@ -67,5 +73,36 @@ export function koffiLayouts(): Record<string, KoffiLayout> {
     hostent: layout(koffi.struct('ns_hostent', {
       h_name: 'char *', h_aliases: 'void *', h_addrtype: 'int', h_length: 'int', h_addr_list: 'void *',
     }), ['h_name', 'h_aliases', 'h_addrtype', 'h_length', 'h_addr_list']),
+    io_sqring_offsets: layout(koffi.struct('ns_io_sqring_offsets', {
+      head: 'uint32_t', tail: 'uint32_t', ring_mask: 'uint32_t', ring_entries: 'uint32_t',
+      flags: 'uint32_t', dropped: 'uint32_t', array: 'uint32_t', resv1: 'uint32_t', user_addr: 'uint64_t',
+    }), ['head', 'tail', 'ring_mask', 'ring_entries', 'flags', 'dropped', 'array']),
+    io_cqring_offsets: layout(koffi.struct('ns_io_cqring_offsets', {
+      head: 'uint32_t', tail: 'uint32_t', ring_mask: 'uint32_t', ring_entries: 'uint32_t',
+      overflow: 'uint32_t', cqes: 'uint32_t', flags: 'uint32_t', resv1: 'uint32_t', user_addr: 'uint64_t',
+    }), ['head', 'tail', 'ring_mask', 'ring_entries', 'overflow', 'cqes', 'flags']),
+    io_uring_params: layout(koffi.struct('ns_io_uring_params', {
+      sq_entries: 'uint32_t', cq_entries: 'uint32_t', flags: 'uint32_t', sq_thread_cpu: 'uint32_t',
+      sq_thread_idle: 'uint32_t', features: 'uint32_t', wq_fd: 'uint32_t', resv: koffi.array('uint32_t', 3),
+      sq_off: koffi.array('uint8_t', 40), cq_off: koffi.array('uint8_t', 40),
+    }), ['sq_entries', 'cq_entries', 'flags', 'sq_thread_cpu', 'sq_thread_idle', 'features', 'wq_fd', 'sq_off', 'cq_off']),
+    // The unions are named by their first member.
+    io_uring_sqe: layout(koffi.struct('ns_io_uring_sqe', {
+      opcode: 'uint8_t', flags: 'uint8_t', ioprio: 'uint16_t', fd: 'int32_t', off: 'uint64_t', addr: 'uint64_t',
+      len: 'uint32_t', rw_flags: 'uint32_t', user_data: 'uint64_t', buf_index: 'uint16_t', personality: 'uint16_t',
+      splice_fd_in: 'int32_t', addr3: 'uint64_t', pad2: 'uint64_t',
+    }), ['opcode', 'flags', 'ioprio', 'fd', 'off', 'addr', 'len', 'rw_flags', 'user_data', 'buf_index', 'personality', 'splice_fd_in', 'addr3']),
+    io_uring_cqe: layout(koffi.struct('ns_io_uring_cqe', { user_data: 'uint64_t', res: 'int32_t', flags: 'uint32_t' }), ['user_data', 'res', 'flags']),
+    io_uring_buf: layout(koffi.struct('ns_io_uring_buf', { addr: 'uint64_t', len: 'uint32_t', bid: 'uint16_t', resv: 'uint16_t' }), ['addr', 'len', 'bid', 'resv']),
+    io_uring_buf_reg: layout(koffi.struct('ns_io_uring_buf_reg', {
+      ring_addr: 'uint64_t', ring_entries: 'uint32_t', bgid: 'uint16_t', flags: 'uint16_t', resv: koffi.array('uint64_t', 3),
+    }), ['ring_addr', 'ring_entries', 'bgid', 'flags']),
+    io_uring_getevents_arg: layout(koffi.struct('ns_io_uring_getevents_arg', {
+      sigmask: 'uint64_t', sigmask_sz: 'uint32_t', min_wait_usec: 'uint32_t', ts: 'uint64_t',
+    }), ['sigmask', 'sigmask_sz', 'ts']),
+    io_uring_probe: layout(koffi.struct('ns_io_uring_probe', {
+      last_op: 'uint8_t', ops_len: 'uint8_t', resv: 'uint16_t', resv2: koffi.array('uint32_t', 3),
+    }), ['last_op', 'ops_len']),
+    io_uring_probe_op: layout(koffi.struct('ns_io_uring_probe_op', { op: 'uint8_t', resv: 'uint8_t', flags: 'uint16_t', resv2: 'uint32_t' }), ['op', 'flags']),
   };
 }

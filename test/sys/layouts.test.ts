@@ -64,6 +64,45 @@ t.test('struct layouts match koffi on this arch', async (t) => {
   })) t.equal(k.hostent.offsets[field], off, `hostent.${field}`);
 });
 
+t.test('io_uring struct layouts match koffi (and the uapi header)', async (t) => {
+  const k = koffiLayouts();
+  const check = (name: string, size: number, offsets: Record<string, number>): void => {
+    t.equal(k[name].size, size, `sizeof(${name})`);
+    for (const [field, off] of Object.entries(offsets)) t.equal(k[name].offsets[field], off, `${name}.${field}`);
+  };
+  check('io_sqring_offsets', S.IO_SQRING_OFFSETS_SIZE, {
+    head: S.SQOFF_HEAD, tail: S.SQOFF_TAIL, ring_mask: S.SQOFF_RING_MASK, ring_entries: S.SQOFF_RING_ENTRIES,
+    flags: S.SQOFF_FLAGS, dropped: S.SQOFF_DROPPED, array: S.SQOFF_ARRAY,
+  });
+  check('io_cqring_offsets', S.IO_CQRING_OFFSETS_SIZE, {
+    head: S.CQOFF_HEAD, tail: S.CQOFF_TAIL, ring_mask: S.CQOFF_RING_MASK, ring_entries: S.CQOFF_RING_ENTRIES,
+    overflow: S.CQOFF_OVERFLOW, cqes: S.CQOFF_CQES, flags: S.CQOFF_FLAGS,
+  });
+  check('io_uring_params', S.IO_URING_PARAMS_SIZE, {
+    sq_entries: S.PARAMS_SQ_ENTRIES_OFFSET, cq_entries: S.PARAMS_CQ_ENTRIES_OFFSET, flags: S.PARAMS_FLAGS_OFFSET,
+    sq_thread_cpu: S.PARAMS_SQ_THREAD_CPU_OFFSET, sq_thread_idle: S.PARAMS_SQ_THREAD_IDLE_OFFSET,
+    features: S.PARAMS_FEATURES_OFFSET, wq_fd: S.PARAMS_WQ_FD_OFFSET, sq_off: S.PARAMS_SQ_OFF_OFFSET, cq_off: S.PARAMS_CQ_OFF_OFFSET,
+  });
+  check('io_uring_sqe', S.IO_URING_SQE_SIZE, {
+    opcode: S.SQE_OPCODE_OFFSET, flags: S.SQE_FLAGS_OFFSET, ioprio: S.SQE_IOPRIO_OFFSET, fd: S.SQE_FD_OFFSET,
+    off: S.SQE_OFF_OFFSET, addr: S.SQE_ADDR_OFFSET, len: S.SQE_LEN_OFFSET, rw_flags: S.SQE_OP_FLAGS_OFFSET,
+    user_data: S.SQE_USER_DATA_OFFSET, buf_index: S.SQE_BUF_INDEX_OFFSET, personality: S.SQE_PERSONALITY_OFFSET,
+    splice_fd_in: S.SQE_FILE_INDEX_OFFSET, addr3: S.SQE_ADDR3_OFFSET,
+  });
+  check('io_uring_cqe', S.IO_URING_CQE_SIZE, { user_data: S.CQE_USER_DATA_OFFSET, res: S.CQE_RES_OFFSET, flags: S.CQE_FLAGS_OFFSET });
+  check('io_uring_buf', S.IO_URING_BUF_SIZE, {
+    addr: S.BUF_ADDR_OFFSET, len: S.BUF_LEN_OFFSET, bid: S.BUF_BID_OFFSET, resv: S.BUF_RING_TAIL_OFFSET,
+  });
+  check('io_uring_buf_reg', S.IO_URING_BUF_REG_SIZE, {
+    ring_addr: S.BUF_REG_RING_ADDR_OFFSET, ring_entries: S.BUF_REG_RING_ENTRIES_OFFSET, bgid: S.BUF_REG_BGID_OFFSET, flags: S.BUF_REG_FLAGS_OFFSET,
+  });
+  check('io_uring_getevents_arg', S.IO_URING_GETEVENTS_ARG_SIZE, {
+    sigmask: S.GETEVENTS_ARG_SIGMASK_OFFSET, sigmask_sz: S.GETEVENTS_ARG_SIGMASK_SZ_OFFSET, ts: S.GETEVENTS_ARG_TS_OFFSET,
+  });
+  check('io_uring_probe', S.IO_URING_PROBE_SIZE, { last_op: 0, ops_len: 1 });
+  check('io_uring_probe_op', S.IO_URING_PROBE_OP_SIZE, { op: 0, flags: S.PROBE_OP_FLAGS_OFFSET });
+});
+
 t.test('msghdr and cmsg encoders', async (t) => {
   const msg = Buffer.alloc(S.MSGHDR_SIZE, 0xff);
   S.writeMsghdr(msg, 0x1000n, 16, 0x2000n, 2, 0x3000n, 24);
