@@ -15,7 +15,7 @@ const MiB = 1024 * 1024;
 const HIGH_WATER_MARK = MiB; // Message's default
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Stats { requests: number; rss: number; heapUsed: number; external: number; arrayBuffers: number; connections: number; accepted: number; paused: number; pending: number; input: number }
+interface Stats { requests: number; responses: number; rss: number; heapUsed: number; external: number; arrayBuffers: number; connections: number; accepted: number; paused: number; pending: number; input: number }
 
 /** Start the fixture server; returns its port and a function asking for its stats. */
 async function startChild(t: Test, mode: 'keep-alive' | 'one'): Promise<{ port: number; stats: () => Promise<Stats> }> {
@@ -139,43 +139,59 @@ t.test('a pipelining client that never reads big answers: output stops near the 
   t.ok(buffers <= 2 * HIGH_WATER_MARK + 64 * 1024 + 256 * 1024, `buffers per client (${fmt(buffers)}) within 2 x highWaterMark + one read + one answer`);
 });
 
-t.test('clients that never read a 15 MiB answer: a good client is served, memory is released when they close', async (t) => {
+t.test('clients that send a 15 MiB search and never read the answer: a good client is served, memory is released', async (t) => {
   const N = 20;
-  const SIZE = 15 * MiB;
   const { port, stats } = await startChild(t, 'one');
   const base = await stats();
+  // The app's own protocol: a search for a 15 MiB value is answered `No match for "<value>".`
+  const request = encodeMessage(createRequest('search', 'x'.repeat(15 * MiB - 100)));
   const clients = Array.from({ length: N }, () => connect(t, port));
-  const request = encodeMessage(createRequest('big:', String(SIZE)));
-  for (const c of clients) t.equal(c.send(request), request.length);
+  const offsets = clients.map(() => 0);
+  const start = performance.now();
+  let good: Socket | null = null;
+  let asked = 0;
+  let waited = -1;
+  const parser = new FrameParser();
+  while (performance.now() - start < 60_000) {
+    let done = 0;
+    for (let i = 0; i < N; i++) {
+      if (offsets[i] === request.length) done++;
+      else offsets[i] += clients[i].send(request.subarray(offsets[i])) ?? 0;
+    }
+    // A good client arrives while the big requests are being received.
+    if (good === null && offsets.some((o) => o > request.length / 2)) {
+      good = connect(t, port);
+      good.send(encodeMessage(createRequest('search', 'ring')));
+      asked = performance.now();
+    }
+    if (good !== null && waited < 0) {
+      const chunk = good.recv(65536);
+      if (chunk !== null && chunk.length > 0 && parser.push(chunk).length === 1) waited = performance.now() - asked;
+    }
+    if (done === N && waited >= 0) break;
+    await sleep(1);
+  }
+  t.ok(waited >= 0, 'the good client got its answer');
+  t.comment(`a good request waited ${waited.toFixed(0)} ms while ${N} clients sent 15 MiB requests`);
   let s = await stats();
-  for (let i = 0; i < 200 && s.requests < N; i++) {
+  for (let i = 0; i < 200 && s.responses < N; i++) {
     await sleep(50);
     s = await stats();
   }
-  t.equal(s.requests, N, 'every big request was answered');
+  t.equal(s.responses, N, 'every big request was answered');
   const held = (s.arrayBuffers - base.arrayBuffers) / N;
-  t.comment(`per slow reader of a 15 MiB answer: arrayBuffers +${fmt(held)}, RSS +${fmt((s.rss - base.rss) / N)}, queued ${fmt(s.pending / N)}`);
-  t.ok(held <= SIZE + MiB, `at most one answer held per slow reader (${fmt(held)})`);
-  // A good client meanwhile.
-  const good = connect(t, port);
-  const start = performance.now();
-  good.send(encodeMessage(createRequest('search', 'morpheus')));
-  const parser = new FrameParser();
-  const frames = [];
-  while (frames.length === 0 && performance.now() - start < 10_000) {
-    const chunk = good.recv(65536);
-    if (chunk === null) await sleep(2);
-    else frames.push(...parser.push(chunk));
-  }
-  const waited = performance.now() - start;
-  t.equal(frames.length, 1, 'the good client got its answer');
-  t.comment(`a good request waited ${waited.toFixed(0)} ms while ${N} slow readers held 15 MiB answers`);
-  for (const c of clients) c.close();
+  const peak = s.rss - base.rss;
+  t.comment(`per client holding a 15 MiB answer: arrayBuffers +${fmt(held)}, RSS +${fmt(peak / N)}, queued ${fmt(s.pending / N)}`);
+  t.ok(held <= 15 * MiB + 64 * 1024, `at most the unsent part of one answer held per client (${fmt(held)})`);
+  for (const c of [...clients, good!]) c.close();
   for (let i = 0; i < 100 && s.connections > 0; i++) {
     await sleep(50);
     s = await stats();
   }
   t.equal(s.connections, 0, 'every connection closed');
-  t.comment(`after they closed: arrayBuffers ${fmt(s.arrayBuffers - base.arrayBuffers)} above baseline, RSS ${fmt(s.rss - base.rss)} above`);
+  t.comment(`after they closed: arrayBuffers ${fmt(s.arrayBuffers - base.arrayBuffers)}, RSS ${fmt(s.rss - base.rss)} above the baseline`);
   t.ok(s.arrayBuffers - base.arrayBuffers < 4 * MiB, 'the answers were released');
+  // What glibc's malloc keeps is not ours to free, but holding every 64 KiB read of
+  // a big request fragmented the heap so that most of the peak stayed resident.
+  t.ok(s.rss - base.rss < peak / 2, `RSS mostly returned (${fmt(s.rss - base.rss)} of ${fmt(peak)} kept)`);
 });
