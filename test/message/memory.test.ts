@@ -7,7 +7,9 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF } from '../../lib/socket/index.js';
+import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, socketpair } from '../../lib/socket/index.js';
+import { DefaultSelector } from '../../selectors/index.js';
+import { Message } from '../../lib/message/index.js';
 import { createRequest, encodeMessage, FrameParser } from '../../lib/protocol/index.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/memory-server.ts', import.meta.url));
@@ -194,4 +196,36 @@ t.test('clients that send a 15 MiB search and never read the answer: a good clie
   // What glibc's malloc keeps is not ours to free, but holding every 64 KiB read of
   // a big request fragmented the heap so that most of the peak stayed resident.
   t.ok(s.rss - base.rss < peak / 2, `RSS mostly returned (${fmt(s.rss - base.rss)} of ${fmt(peak)} kept)`);
+});
+
+t.test('a small queued chunk before a big one is sent as it is, in order', async (t) => {
+  // Message is abstract: the smallest subclass that only writes.
+  class Writer extends Message {
+    protected onData(): void {}
+  }
+  const [a, b] = socketpair();
+  t.teardown(() => b.close());
+  a.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+  const sel = new DefaultSelector();
+  t.teardown(() => sel.close());
+  const w = new Writer(sel, a, '', { highWaterMark: 64 * MiB });
+  t.teardown(() => w.close());
+  const small = Buffer.alloc(300_000, 1);
+  const big = Buffer.alloc(3 * MiB, 2);
+  for (let i = 0; i < big.length; i += 4096) big[i] = i % 255;
+  w.write(small);
+  w.write(big);
+  b.setblocking(false);
+  const got: Buffer[] = [];
+  let total = 0;
+  for (let i = 0; i < 100_000 && total < small.length + big.length; i++) {
+    for (const [key, mask] of sel.select(0)) (key.data as Writer).processEvents(mask);
+    const chunk = b.recv(1 << 20);
+    if (chunk !== null) {
+      got.push(chunk);
+      total += chunk.length;
+    } else await sleep(0);
+  }
+  t.ok(Buffer.concat(got).equals(Buffer.concat([small, big])), 'every byte arrived, in order');
+  t.equal(w.pendingBytes, 0);
 });
