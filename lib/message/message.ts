@@ -472,6 +472,9 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
       parts.push(part);
       size += part.byteLength;
     }
+    // Only the head fits (the next chunk is big): send it as it is, rather
+    // than copy it again at every writable event.
+    if (i === 1) return this.#out[0];
     const merged = Buffer.concat(parts, size);
     this.#out.splice(0, i, merged);
     this.#outOffset = 0;

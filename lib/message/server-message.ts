@@ -185,7 +185,7 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   }
 
   protected override onTurn(): void {
-    if (this.#stopped && this.pendingRequests < this.#maxPending) this.#parse(EMPTY);
+    if (this.#stopped && this.pendingRequests < this.#maxPending) this.#resume();
   }
 
   protected override timeoutState(): number {
@@ -230,7 +230,9 @@ export class ServerMessage extends Message<ServerMessageEvents> {
       this.#answer(seq, response);
     }
     if (this.closed) return false;
-    if (this.#requests - this.#responses >= this.#maxPending || ++this.#sinceTurn >= FRAMES_PER_TURN) {
+    // Output above the high-water mark stops parsing too, not just reading:
+    // the rest of a read could hold many requests, each with a big answer.
+    if (this.#requests - this.#responses >= this.#maxPending || ++this.#sinceTurn >= FRAMES_PER_TURN || this.readPaused) {
       this.#stopped = true;
       return false;
     }
@@ -255,8 +257,16 @@ export class ServerMessage extends Message<ServerMessageEvents> {
     // While a read is being parsed, every request it completes is answered
     // before the connection may finish.
     if (this.#parsing || this.closed) return;
-    if (this.#stopped && this.pendingRequests < this.#maxPending) this.#parse(EMPTY);
+    if (this.#stopped && this.pendingRequests < this.#maxPending) this.#resume();
     else this.#maybeFinish();
+  }
+
+  // Parse what is buffered, unless output is still above the high-water
+  // mark: then wait for another turn (it comes with writability, as the
+  // queue drains; a peer that never reads never gives one).
+  #resume(): void {
+    if (this.readPaused) this.requestTurn();
+    else this.#parse(EMPTY);
   }
 
   #send(response: MessageSpec, frame: Buffer): void {

@@ -33,6 +33,14 @@ type Stage = typeof PREFIX | typeof HEADER | typeof CONTENT;
 
 const STAGE_NAMES = ['length prefix', 'JSON header', 'content'] as const;
 
+// Content larger than this is gathered in one buffer of its own as it
+// arrives (see FrameParser.#store), instead of holding every received chunk.
+const LARGE_CONTENT = 64 * 1024;
+// First size of that buffer; it doubles as bytes come, up to the content length.
+const LARGE_CONTENT_START = 256 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
@@ -45,6 +53,13 @@ function asBuffer(chunk: Uint8Array): Buffer {
  * sit inside one. Each `push()` runs every stage the buffered bytes allow,
  * so one read carrying three frames yields three frames, and a partial frame
  * waits for the next push.
+ *
+ * A large content (over 64 KiB) that is not all here yet is different:
+ * its bytes are copied as they arrive into one buffer of its own (grown
+ * by doubling up to the announced length, so a header alone reserves
+ * little), and the received chunks are not held. Holding hundreds of
+ * 64 KiB reads per big request fragments the process heap: RSS stayed
+ * hundreds of MB high after such clients left.
  *
  * Limits are checked as early as possible: the header length as soon as the
  * 2-byte prefix is in, `content-length` as soon as the header is parsed,
@@ -73,6 +88,9 @@ export class FrameParser {
   #header: FrameHeader | null = null;
   #textEncoding: TextEncodingName | null = null;
   #error: ProtocolError | null = null;
+  // A large content being gathered, and how many of its bytes are in (counted in #buffered).
+  #content: Buffer | null = null;
+  #contentFilled = 0;
 
   /**
    * Creates a parser, positioned before the first frame's length prefix.
@@ -139,8 +157,12 @@ export class FrameParser {
     if (this.#error !== null) throw this.#error;
     if (!(chunk instanceof Uint8Array)) throw invalidArgType('chunk', 'an instance of Buffer or Uint8Array', chunk);
     if (chunk.byteLength > 0) {
-      this.#chunks.push(asBuffer(chunk));
-      this.#buffered += chunk.byteLength;
+      let rest = asBuffer(chunk);
+      if (this.#content !== null) rest = this.#store(rest);
+      if (rest.byteLength > 0) {
+        this.#chunks.push(rest);
+        this.#buffered += rest.byteLength;
+      }
     }
     const frames: Frame[] | null = onFrame === undefined ? [] : null;
     let count = 0;
@@ -198,9 +220,19 @@ export class FrameParser {
           this.#textEncoding = parsed.textEncoding;
           this.#stage = CONTENT;
           this.#need = parsed.header.contentLength;
+          if (this.#need > LARGE_CONTENT && this.#buffered < this.#need) this.#gather();
         } else {
           const header = this.#header!;
-          const bytes = this.#take(header.contentLength);
+          let bytes: Buffer;
+          if (this.#content !== null) {
+            // Complete: #store never fills past the content, nor beyond its length.
+            bytes = this.#content;
+            this.#buffered -= header.contentLength;
+            this.#content = null;
+            this.#contentFilled = 0;
+          } else {
+            bytes = this.#take(header.contentLength);
+          }
           const encoding = this.#textEncoding;
           const headerLength = this.#headerLength;
           this.#stage = PREFIX;
@@ -218,6 +250,37 @@ export class FrameParser {
       if (err instanceof ProtocolError) this.#error = err;
       throw err;
     }
+  }
+
+  /** Start gathering a large content: move what is buffered (all of it is content) into its own buffer. */
+  #gather(): void {
+    const have = this.#buffered;
+    const content = Buffer.allocUnsafe(Math.min(this.#need, Math.max(LARGE_CONTENT_START, 2 * have)));
+    let filled = 0;
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i]!;
+      filled += chunk.copy(content, filled, i === this.#head ? this.#offset : 0);
+    }
+    // push() drops the chunks before #head.
+    this.#head = this.#chunks.length;
+    this.#offset = 0;
+    this.#content = content;
+    this.#contentFilled = filled;
+  }
+
+  /** Copy the start of `chunk` into the content being gathered; returns the rest (the next frame's bytes). */
+  #store(chunk: Buffer): Buffer {
+    const n = Math.min(chunk.length, this.#need - this.#contentFilled);
+    let content = this.#content!;
+    if (this.#contentFilled + n > content.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#need, Math.max(2 * content.length, this.#contentFilled + n)));
+      content.copy(grown, 0, 0, this.#contentFilled);
+      content = this.#content = grown;
+    }
+    chunk.copy(content, this.#contentFilled, 0, n);
+    this.#contentFilled += n;
+    this.#buffered += n;
+    return n === chunk.length ? EMPTY : chunk.subarray(n);
   }
 
   #readUInt16BE(): number {

@@ -404,3 +404,42 @@ t.test('header details: raw keeps extra keys, aliases, byteorder big, integral f
   t.same(f!.header.raw['x-extra'], [1]);
   t.same(f!.content, {});
 });
+
+t.test('large contents are gathered in one buffer of their own, whatever the chunking', (t) => {
+  const big = Buffer.alloc(1_000_003);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+  const frames = Buffer.concat([
+    encodeMessage({ contentType: 'binary/x', contentEncoding: 'binary', content: big }),
+    encodeMessage({ contentType: 'text/json', contentEncoding: 'utf-8', content: { value: 'v'.repeat(300_000) } }),
+    encodeMessage({ contentType: 'binary/x', contentEncoding: 'binary', content: big.subarray(0, 70_000) }),
+    encodeMessage({ contentType: 'text/json', contentEncoding: 'utf-8', content: { small: 1 } }),
+  ]);
+  for (const size of [1, 1000, 65536, 65537, 300_001, frames.length]) {
+    const p = new FrameParser();
+    const got: Frame[] = [];
+    let maxBuffered = 0;
+    for (let off = 0; off < frames.length; off += size) {
+      got.push(...p.push(Buffer.from(frames.subarray(off, off + size))));
+      maxBuffered = Math.max(maxBuffered, p.bufferedLength);
+    }
+    t.equal(got.length, 4, `chunks of ${size}: four frames`);
+    t.ok(Buffer.isBuffer(got[0].content) && big.equals(got[0].content as Buffer), `chunks of ${size}: the 1 MB content is intact`);
+    // Arrived in pieces: a buffer of its own (no view keeping a received chunk alive); in one chunk: a view of it.
+    const own = (got[0].content as Buffer).buffer.byteLength === big.length;
+    t.equal(own, size < frames.length, `chunks of ${size}: own buffer ${own}`);
+    t.same(got[1].content, { value: 'v'.repeat(300_000) });
+    t.ok(big.subarray(0, 70_000).equals(got[2].content as Buffer), `chunks of ${size}: the 70 kB content is intact`);
+    t.same(got[3].content, { small: 1 });
+    t.equal(p.bufferedLength, 0);
+    t.ok(maxBuffered < big.length + size, 'never more than one content and one chunk buffered');
+    t.equal(p.inFrame, false);
+  }
+  // A header announcing 16 MiB, then a few bytes: the bytes are counted, EOF is a truncation.
+  const p = new FrameParser();
+  const head = encodeMessage({ contentType: 'binary/x', contentEncoding: 'binary', content: Buffer.alloc(16 * 1024 * 1024 - 1) }).subarray(0, 200);
+  t.same(p.push(head), []);
+  t.ok(p.inFrame);
+  t.ok(p.bufferedLength > 0 && p.bufferedLength < 200);
+  t.throws(() => p.end(), { code: 'ERR_PROTOCOL_TRUNCATED' });
+  t.end();
+});
