@@ -12,13 +12,14 @@
  *   spawn(process.execPath, [this file, '--quiet'?],
  *         { stdio: ['ignore', 'inherit', 'inherit', channelFd] })
  *
- * It exits 0 when the parent closes the channel (end of stream) or on
+ * It exits 0 when the parent closes the channel (end of stream, or a reset
+ * when the parent had not read our last "R") or on
  * SIGINT/SIGTERM (KeyboardInterrupt ends the blocking call; the client's
  * socket is closed first).
  */
 
 import {
-  AF_UNIX, KeyboardInterrupt, SOCK_STREAM, Socket, enableKeyboardInterrupt, formatAddress, recvFds,
+  AF_UNIX, KeyboardInterrupt, SOCK_STREAM, Socket, SyscallError, enableKeyboardInterrupt, formatAddress, recvFds,
 } from '../../lib/index.js';
 import { describeError } from '../common/program.js';
 import { serveClient } from '../common/echo-servers.js';
@@ -52,6 +53,9 @@ function worker(): number {
     }
   } catch (err) {
     if (err instanceof KeyboardInterrupt) return 0;
+    // The parent closed the channel with our "R" still unread (it was
+    // stopping): a Unix stream reports that as a reset, not as an end.
+    if (err instanceof SyscallError && err.code === 'ECONNRESET' && err.syscall === 'recvmsg') return 0;
     process.stderr.write(`${prefix} error: ${describeError(err)}\n`);
     return 1;
   } finally {
