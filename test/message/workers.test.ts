@@ -129,6 +129,34 @@ t.test('a crashed worker is reported; the other keeps serving', async (t) => {
   t.equal(group.running, 0);
 });
 
+t.test("a stalled worker still gets its share of new connections; they wait, not lost", async (t) => {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const { group, port } = await startGroup(t, 2, { stallIndex: 0, gate });
+  t.teardown(() => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+  });
+  const answered = new Set<number>();
+  const N = 40;
+  const all = Array.from({ length: N }, (_, i) => echoOnce(port, `stall ${i}`, 15_000).then((got) => {
+    if (got === `stall ${i}`) answered.add(i);
+    return got;
+  }));
+  // Worker 1 serves its share meanwhile (bounded wait for it).
+  for (let i = 0; i < 300 && answered.size === 0; i++) await sleep(10);
+  await sleep(500);
+  const duringStall = answered.size;
+  t.ok(duringStall > 0, `the free worker answered ${duringStall} of ${N} while the other was stalled`);
+  t.ok(duringStall <= N - 2, `the stalled worker's share (${N - duringStall}) waits: the kernel does not send it elsewhere`);
+  t.equal(group.accepted[0], 0, 'the stalled worker has reported no connection');
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+  const replies = await Promise.all(all);
+  t.equal(replies.filter((got, i) => got === `stall ${i}`).length, N, 'once it runs again, its queued connections are served too');
+  t.ok(group.accepted[0] > 0 && group.accepted[1] > 0, `both served some (${group.accepted.join(' / ')})`);
+  await group.close();
+});
+
 t.test('a worker that exits unasked is reported as ERR_WORKER_EXITED', async (t) => {
   const { group, port } = await startGroup(t, 2, { exitIndex: 1 });
   const errors: Array<[Error & { code?: string }, number]> = [];
