@@ -157,6 +157,30 @@ t.test("a stalled worker still gets its share of new connections; they wait, not
   await group.close();
 });
 
+t.test('close() terminates a worker stuck in JavaScript after terminateAfterMs', async (t) => {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const group = new MessageServerWorkers(['127.0.0.1', 0], {
+    workers: 2, terminateAfterMs: 300, createMessage: { module: FACTORY, export: 'echo', data: { stallIndex: 0, gate } },
+  });
+  t.teardown(() => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    return group.close();
+  });
+  const address = await group.ready;
+  t.same(group.address(), address, 'address() is the address ready resolved with');
+  const port = (address as [string, number])[1];
+  // Enough connections that worker 0 gets one and stalls for good.
+  const all = Array.from({ length: 20 }, (_, i) => echoOnce(port, `stuck ${i}`, 10_000));
+  for (let i = 0; i < 300 && group.accepted[1] === 0; i++) await sleep(10);
+  await sleep(200);
+  t.equal(group.accepted[0], 0, 'worker 0 is stuck');
+  await group.close();
+  t.equal(group.running, 0, 'both threads ended, the stuck one terminated');
+  t.equal(Atomics.load(gate, 0), 0, 'without the gate being opened');
+  await Promise.all(all);
+});
+
 t.test('a worker that exits unasked is reported as ERR_WORKER_EXITED', async (t) => {
   const { group, port } = await startGroup(t, 2, { exitIndex: 1 });
   const errors: Array<[Error & { code?: string }, number]> = [];
