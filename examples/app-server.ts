@@ -17,12 +17,13 @@
  * Flags:  --keep-alive, --async (wait in Node's loop with selectAsync instead
  *         of a blocking select()), --backend, --trace, --quiet, --backlog N,
  *         --idle-timeout S, --request-timeout S, --max-connections N,
- *         --shutdown-timeout S (the first Ctrl-C drains, a second forces)
+ *         --shutdown-timeout S (the first Ctrl-C drains, a second forces),
+ *         --workers N (N loops, one per worker thread, on one SO_REUSEPORT port)
  */
 
-import { ServerMessage, formatAddress, pythonRepr } from '../lib/index.js';
+import { ServerMessage, formatAddress, pythonRepr, type MessageFactory } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { LIMIT_OPTIONS, serveMessages } from './common/serve-messages.js';
+import { LIMIT_OPTIONS, WORKERS_OPTION, serveMessages } from './common/serve-messages.js';
 
 // The Python programs' transcript; skipped entirely with --quiet, so that a
 // benchmark does not pay for formatting.
@@ -37,20 +38,29 @@ function watch(message: ServerMessage): void {
   message.on('close', () => console.log('closing connection to', peer));
 }
 
-function main(ctx: ProgramContext): void | Promise<void> {
-  const [host, portText] = ctx.args;
-  const port = ctx.port(portText);
-  const keepAlive = ctx.flags['keep-alive'] === true;
+/**
+ * Makes each connection's ServerMessage. Exported, and given its options
+ * as data, so that `--workers N` can call it in every worker thread (a
+ * thread cannot receive a function).
+ */
+export function createMessages({ keepAlive, quiet }: { keepAlive: boolean; quiet: boolean }): MessageFactory {
   // Python's accept_wrapper, after accept(): the ServerMessage makes the
   // socket non-blocking and registers it for READ with itself as data.
   // #region accept
-  return serveMessages(ctx, host, port, (sel, conn, addr) => {
+  return (sel, conn, addr) => {
     const message = new ServerMessage(sel, conn, addr, { keepAlive });
     message.on('error', (err) => console.log('main: error: exception for', `${formatAddress(addr)}:`, err.message));
-    if (!ctx.quiet) watch(message);
+    if (!quiet) watch(message);
     return message;
-  });
+  };
   // #endregion accept
+}
+
+function main(ctx: ProgramContext): void | Promise<void> {
+  const [host, portText] = ctx.args;
+  const port = ctx.port(portText);
+  const data = { keepAlive: ctx.flags['keep-alive'] === true, quiet: ctx.quiet };
+  return serveMessages(ctx, host, port, { module: import.meta.url, export: 'createMessages', data }, createMessages(data));
 }
 
 const spec: ProgramSpec = {
@@ -61,6 +71,7 @@ const spec: ProgramSpec = {
   common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
   options: {
     ...LIMIT_OPTIONS,
+    ...WORKERS_OPTION,
     'keep-alive': { type: 'boolean', help: 'serve many requests per connection (pipelined too) instead of one' },
   },
   help: 'Talk to it with: node-selectors app-client <host> <port> search morpheus',

@@ -26,28 +26,39 @@
  *         blocking select()), --backend, --trace, --quiet (no per-message
  *         lines: the echo benchmark runs it so), --backlog N,
  *         --idle-timeout S, --request-timeout S, --max-connections N,
- *         --shutdown-timeout S (the first Ctrl-C drains, a second forces)
+ *         --shutdown-timeout S (the first Ctrl-C drains, a second forces),
+ *         --workers N (N loops, one per worker thread, on one SO_REUSEPORT port)
  */
 
-import { EchoMessage, formatAddress, pythonRepr } from '../lib/index.js';
+import { EchoMessage, formatAddress, pythonRepr, type MessageFactory } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
-import { LIMIT_OPTIONS, serveMessages } from './common/serve-messages.js';
+import { LIMIT_OPTIONS, WORKERS_OPTION, serveMessages } from './common/serve-messages.js';
 
-function main(ctx: ProgramContext): void | Promise<void> {
-  const [host, portText] = ctx.args;
-  const port = ctx.port(portText);
+/**
+ * Makes each connection's EchoMessage. Exported, and given its options as
+ * data, so that `--workers N` can call it in every worker thread (a
+ * thread cannot receive a function).
+ */
+export function createMessages({ quiet }: { quiet: boolean }): MessageFactory {
   // Python's accept_wrapper, after accept(): the EchoMessage makes the
   // socket non-blocking and registers it for READ with itself as data.
-  return serveMessages(ctx, host, port, (sel, conn, addr) => {
+  return (sel, conn, addr) => {
     const message = new EchoMessage(sel, conn, addr);
-    if (ctx.quiet) return message; // no listeners: no per-message work at all
+    if (quiet) return message; // no listeners: no per-message work at all
     const peer = formatAddress(addr);
     console.log('accepted connection from', peer);
     message.on('data', (chunk) => console.log('echoing', pythonRepr(chunk), 'to', peer));
     message.on('error', (err) => console.log('error on connection to', `${peer}:`, err.message));
     message.on('close', () => console.log('closing connection to', peer));
     return message;
-  });
+  };
+}
+
+function main(ctx: ProgramContext): void | Promise<void> {
+  const [host, portText] = ctx.args;
+  const port = ctx.port(portText);
+  const data = { quiet: ctx.quiet };
+  return serveMessages(ctx, host, port, { module: import.meta.url, export: 'createMessages', data }, createMessages(data));
 }
 
 const spec: ProgramSpec = {
@@ -56,7 +67,7 @@ const spec: ProgramSpec = {
   summary: "Real Python's multiconn-server: echo server for many connections on one selector loop",
   positionals: { min: 2, max: 2 },
   common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
-  options: LIMIT_OPTIONS,
+  options: { ...LIMIT_OPTIONS, ...WORKERS_OPTION },
   help: 'Talk to it with: node-selectors multiconn-client <host> <port> <num_connections>, or nc <host> <port>',
   main,
 };

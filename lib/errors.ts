@@ -114,6 +114,11 @@ export const ERROR_CODES = {
     python: '-',
     description: "MessageServer.shutdown()'s deadline passed: the connections still open were closed.",
   },
+  ERR_WORKER_EXITED: {
+    className: 'Error',
+    python: '-',
+    description: 'A worker thread of MessageServerWorkers ended without being asked to (it exited or failed to start) — the others keep serving.',
+  },
   ERR_NO_CURRENT_REQUEST: {
     className: 'Error',
     python: '-',

@@ -10,6 +10,7 @@
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   enableKeyboardInterrupt,
@@ -277,8 +278,13 @@ export function runMain(spec: ProgramSpec, moduleUrl: string): void {
   void runProgram(spec, process.argv.slice(2)).then(exitWith);
 }
 
-/** Whether `moduleUrl` is the script Node was started with (through symlinks too, as for npm bins). */
+/**
+ * Whether `moduleUrl` is the script Node was started with (through
+ * symlinks too, as for npm bins), in the main thread: a worker thread
+ * that imports a program (`--workers`) only wants its exports.
+ */
 export function isMain(moduleUrl: string): boolean {
+  if (!isMainThread) return false;
   const script = process.argv[1];
   if (script === undefined) return false;
   try {

@@ -7,10 +7,15 @@
  * `--async` — until Ctrl-C. The first Ctrl-C (or SIGTERM) shuts down
  * gracefully: no new connections, every request received is answered,
  * then exit (at most `--shutdown-timeout` seconds); a second one closes
- * everything at once.
+ * everything at once. `--workers N` runs N such loops, one per worker
+ * thread, each with its own SO_REUSEPORT listener on the port: the
+ * programs export the function that makes their Messages, and each worker
+ * imports it (a thread cannot receive a function).
  */
 
-import { KeyboardInterrupt, MessageServer, formatAddress, type Message, type MessageFactory } from '../../lib/index.js';
+import {
+  KeyboardInterrupt, MessageServer, MessageServerWorkers, formatAddress, type Message, type MessageFactory, type WorkerFactoryModule,
+} from '../../lib/index.js';
 import type { ProgramContext, ProgramSpec } from './program.js';
 import { printListening } from './raw-loop.js';
 
@@ -20,6 +25,11 @@ export const LIMIT_OPTIONS: NonNullable<ProgramSpec['options']> = {
   'request-timeout': { type: 'string', help: 'close a connection whose request is not complete after this many seconds (default 30; 0: never)' },
   'max-connections': { type: 'string', help: 'accept and close at once connections beyond this many (default 10000)' },
   'shutdown-timeout': { type: 'string', help: 'on Ctrl-C, seconds to finish the requests in flight before closing them (default 10)' },
+};
+
+/** `--workers N`, for a program's `options`. */
+export const WORKERS_OPTION: NonNullable<ProgramSpec['options']> = {
+  workers: { type: 'string', help: 'run N loops, one per worker thread, each with its own SO_REUSEPORT listener on the port (default 1)' },
 };
 
 function seconds(ctx: ProgramContext, flag: string, fallback: number): number {
@@ -38,12 +48,21 @@ function seconds(ctx: ProgramContext, flag: string, fallback: number): number {
  * @throws {SyscallError} EADDRINUSE, EACCES... from bind/listen (nothing is left open).
  * @throws {KeyboardInterrupt} Ctrl-C in the blocking loop (after everything is closed).
  */
-export function serveMessages(ctx: ProgramContext, host: string, port: number, createMessage: MessageFactory): void | Promise<void> {
+export function serveMessages(
+  ctx: ProgramContext, host: string, port: number, factory: WorkerFactoryModule, createMessage: MessageFactory,
+): void | Promise<void> {
   const idleTimeout = seconds(ctx, 'idle-timeout', 60) * 1000;
   const requestTimeout = seconds(ctx, 'request-timeout', 30) * 1000;
   const maxConnections = seconds(ctx, 'max-connections', 10_000);
   if (!Number.isInteger(maxConnections) || maxConnections < 1) ctx.usageError(`invalid --max-connections '${String(ctx.flags['max-connections'])}'`);
   const shutdownMs = seconds(ctx, 'shutdown-timeout', 10) * 1000;
+  const workers = seconds(ctx, 'workers', 1);
+  if (!Number.isInteger(workers) || workers < 1) ctx.usageError(`invalid --workers '${String(ctx.flags.workers)}'`);
+  if (workers > 1) {
+    if (ctx.flags.backend !== undefined || ctx.flags.trace === true) ctx.usageError('--workers runs epoll in every worker: no --backend or --trace');
+    const limits = { backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections };
+    return serveWithWorkers(host, port, workers, factory, limits, shutdownMs);
+  }
   const selector = ctx.selector();
   let server: MessageServer;
   try {
@@ -97,5 +116,36 @@ export function serveMessages(ctx: ProgramContext, host: string, port: number, c
     throw err;
   } finally {
     close();
+  }
+}
+
+/**
+ * `--workers N`: N MessageServers in worker threads on one port. The main
+ * thread only waits in Node's loop for the signals: the first Ctrl-C (or
+ * SIGTERM) drains every worker, a second closes them at once; it returns
+ * when every thread has ended.
+ */
+async function serveWithWorkers(
+  host: string, port: number, workers: number, factory: WorkerFactoryModule,
+  limits: { backlog: number; idleTimeout: number; requestTimeout: number; maxConnections: number }, shutdownMs: number,
+): Promise<void> {
+  const group = new MessageServerWorkers([host, port], { workers, createMessage: factory, ...limits });
+  // A worker that fails (after all listened) is reported; the others serve on.
+  group.on('error', (err, index) => console.log(`worker ${index} failed: ${err.message}`));
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals === 1) void group.shutdown(shutdownMs);
+    else void group.close();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const address = await group.ready;
+    console.log('listening on', formatAddress([host, (address as [string, number])[1]]));
+    await group.closed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await group.close();
   }
 }

@@ -13,3 +13,5 @@ export { ClientMessage } from './client-message.js';
 export type { ClientMessageEvents, ClientMessageOptions } from './client-message.js';
 export { MessageServer } from './message-server.js';
 export type { MessageServerEvents, MessageServerOptions, MessageFactory } from './message-server.js';
+export { MessageServerWorkers } from './server-workers.js';
+export type { MessageServerWorkersEvents, MessageServerWorkersOptions, WorkerFactoryModule } from './server-workers.js';
