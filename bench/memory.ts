@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from './harness.js';
-import { buildC, environmentLine, processTree, REPO_ROOT, startServer, type ServerLaunch } from './net.js';
+import { buildC, environmentLine, helpWanted, processTree, REPO_ROOT, startServer, type ServerLaunch } from './net.js';
 
 /** VmRSS of a process tree, in KiB. */
 export function treeRssKiB(pid: number): number {
@@ -42,6 +42,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Run the benchmark and print its table. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  if (helpWanted(argv, 'usage: node dist/bench/memory.js [--conns 10000] [--settle 1]\n'
+    + '  RSS per held idle connection: C, the selectors loop, EchoMessage, Node net')) return;
   const { values } = parseArgs({ args: argv, options: { conns: { type: 'string', default: '10000' }, settle: { type: 'string', default: '1' } } });
   const conns = Number(values.conns);
   const settleMs = Number(values.settle) * 1000;

@@ -689,11 +689,15 @@ export const COMMON_OPTIONS = {
 export function benchArgs<O extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[], usage: string, options: O,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O }>>['values'] | null {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(usage);
-    return null;
-  }
+  if (helpWanted(argv, usage)) return null;
   return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options } }).values;
+}
+
+/** Prints `usage` and returns true when argv asks for --help (or -h). */
+export function helpWanted(argv: string[], usage: string): boolean {
+  if (!argv.includes('--help') && !argv.includes('-h')) return false;
+  console.log(usage);
+  return true;
 }
 
 /** What the common flags mean for a run: CPU pinning, the quiet wait, and when a load generator counts as stuck. */

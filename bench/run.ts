@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BUILD_DIR, environmentLine, REPO_ROOT } from './net.js';
+import { BUILD_DIR, environmentLine, helpWanted, REPO_ROOT } from './net.js';
 import { barChart } from './svg.js';
 import { callOverhead, checkTargets, targetsReport } from './targets.js';
 
@@ -73,6 +73,8 @@ function echoChart(jsonFile: string, title: string): string {
 
 /** Run the suite; resolves to the number of steps that failed. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  if (helpWanted(argv, 'usage: npm run bench [-- --quick] [-- --out FILE]   (or node dist/bench/run.js [--quick] [--out FILE])\n'
+    + '  the whole suite; writes bench/RESULTS.md and bench/charts/*.svg (--quick: one short round each, to bench/.build/RESULTS-quick.md)')) return 0;
   const { values } = parseArgs({ args: argv, options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
   const quick = values.quick;
   const out = values.out ?? (quick ? join(BUILD_DIR, 'RESULTS-quick.md') : join(REPO_ROOT, 'bench', 'RESULTS.md'));

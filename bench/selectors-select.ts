@@ -13,12 +13,14 @@ import { libc } from '../lib/sys/libc.js';
 import { EPOLLIN, EPOLL_CLOEXEC, EPOLL_CTL_ADD } from '../lib/sys/constants.js';
 import { EPOLL_EVENT_SIZE } from '../lib/sys/structs.js';
 import { compare, idleFds, raiseNofile, ratio, runPython, table } from './harness.js';
+import { helpWanted } from './net.js';
 
 const SIZES = [10, 1000, 10_000];
 const sys = libc();
 
 /** Run the benchmark and print its table. */
-export function main(): void {
+export function main(argv: string[] = process.argv.slice(2)): void {
+  if (helpWanted(argv, 'usage: node dist/bench/selectors-select.js   (no options)\n  EpollSelector.select(0) against raw epoll_wait and Python\'s selectors, with idle fds')) return;
   raiseNofile(Math.max(...SIZES) * 2 + 500);
   const rows: Array<Array<string | number>> = [];
   const python = runPython(fileURLToPath(new URL('../../bench/python/selectors_select.py', import.meta.url)), SIZES.map(String));

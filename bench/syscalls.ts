@@ -16,9 +16,11 @@ import { libc } from '../lib/sys/libc.js';
 import { AF_UNIX, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, MSG_NOSIGNAL, SOCK_STREAM } from '../lib/sys/constants.js';
 import { EPOLL_EVENT_SIZE } from '../lib/sys/structs.js';
 import { compare, ratio, table } from './harness.js';
+import { helpWanted } from './net.js';
 
 /** Run the benchmark and print its table. */
-export function main(): void {
+export function main(argv: string[] = process.argv.slice(2)): void {
+  if (helpWanted(argv, 'usage: node dist/bench/syscalls.js   (no options)\n  the library\'s hot-path wrappers against raw koffi calls (ns per call)')) return;
   const sys = libc();
   const [a, b] = socketpair(AF_UNIX, SOCK_STREAM);
   a.setblocking(false);
