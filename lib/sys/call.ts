@@ -21,19 +21,14 @@ import { SocketTimeoutError, SyscallError } from '../errors.js';
 import { monotonicMs, remainingMs } from '../timeout.js';
 import { EAGAIN, EINPROGRESS, EINTR, POLLOUT, SOL_SOCKET, SO_ERROR } from './constants.js';
 import { checkInterrupts, interrupted, interruptsArmed } from './interrupt.js';
-import { check, fail, type TargetOf } from './check.js';
+import { check, errnoOf, fail, type TargetOf } from './check.js';
 import type { Libc } from './libc.js';
 import { POLLFD_SIZE, writePollfd } from './structs.js';
 
 /** What {@link sockCall} returns when a non-blocking call would block (Python's BlockingIOError). */
 export const WOULD_BLOCK = -1;
 
-export { check };
-
-/** 0 when `result` is not negative, otherwise the errno of the call that returned it. */
-export function errnoOf(sys: Libc, result: number): number {
-  return result < 0 ? sys.errno() : 0;
-}
+export { check, errnoOf };
 
 // One pollfd for the readiness waits of timeout mode (the calls are synchronous).
 const POLLFD = Buffer.alloc(POLLFD_SIZE);

@@ -11,6 +11,7 @@
  */
 
 import { createRequire } from 'node:module';
+import { fail } from './check.js';
 import { libc } from './libc.js';
 import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from './uring-constants.js';
 
@@ -37,6 +38,16 @@ export interface UringSys {
 
 /** What mmap(2) returns on failure. */
 export const MAP_FAILED = 0xffffffffffffffffn;
+
+/**
+ * mmap(2) with addr NULL that either maps or throws.
+ * @throws {SyscallError} `mmap` with the errno (ENOMEM, EINVAL, ...).
+ */
+export function mapOrThrow(sys: UringSys, length: number, prot: number, flags: number, fd: number, offset: number): bigint {
+  const addr = sys.mmap(length, prot, flags, fd, offset);
+  if (addr === MAP_FAILED) throw fail(sys, 'mmap', undefined);
+  return addr;
+}
 
 interface KoffiFn {
   (...args: unknown[]): any;

@@ -22,7 +22,7 @@ import {
   BUF_REG_BGID_OFFSET, BUF_REG_RING_ADDR_OFFSET, BUF_REG_RING_ENTRIES_OFFSET, BUF_RING_TAIL_OFFSET,
   IO_URING_BUF_REG_SIZE, IO_URING_BUF_SIZE,
 } from '../sys/structs.js';
-import { MAP_FAILED } from '../sys/uring.js';
+import { mapOrThrow } from '../sys/uring.js';
 import { outOfRange } from '../errors.js';
 import type { Ring } from './ring.js';
 
@@ -78,9 +78,7 @@ export class BufferRing {
     this.#ringLen = Math.ceil((count * IO_URING_BUF_SIZE) / PAGE) * PAGE;
     this.#bufLen = Math.ceil((count * size) / PAGE) * PAGE;
     const map = (len: number): bigint => {
-      const addr = sys.mmap(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (addr === MAP_FAILED) throw new SyscallError(sys.errno(), 'mmap');
-      return addr;
+      return mapOrThrow(sys, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     };
     this.#ringAddr = map(this.#ringLen);
     try {

@@ -36,7 +36,8 @@ import {
   PARAMS_SQ_OFF_OFFSET, PROBE_OP_FLAGS_OFFSET, SQOFF_ARRAY, SQOFF_HEAD, SQOFF_RING_MASK,
   SQOFF_TAIL,
 } from '../sys/structs.js';
-import { MAP_FAILED, uringSys, type UringSys } from '../sys/uring.js';
+import { mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
+import { check, errnoOf } from '../sys/check.js';
 
 /** The environment variable that forces the readiness (epoll) fallback. */
 export const NO_URING_ENV = 'NODE_SELECTORS_NO_URING';
@@ -97,7 +98,7 @@ function detect(sys: UringSys, kernel: string): UringSupport {
   const params = new Uint8Array(IO_URING_PARAMS_SIZE);
   new DataView(params.buffer).setUint32(PARAMS_FLAGS_OFFSET, DEFAULT_SETUP_FLAGS, true);
   const fd = sys.io_uring_setup(2, params);
-  if (fd < 0) return no(setupFailure(sys.errno(), disabled));
+  if (fd < 0) return no(setupFailure(errnoOf(sys, fd), disabled));
   try {
     const features = new DataView(params.buffer).getUint32(PARAMS_FEATURES_OFFSET, true);
     for (const [bit, name] of [[IORING_FEAT_NODROP, 'NODROP'], [IORING_FEAT_EXT_ARG, 'EXT_ARG']] as const) {
@@ -105,9 +106,8 @@ function detect(sys: UringSys, kernel: string): UringSupport {
     }
     const nops = 64;
     const probe = new Uint8Array(IO_URING_PROBE_SIZE + nops * IO_URING_PROBE_OP_SIZE);
-    if (sys.io_uring_register(fd, IORING_REGISTER_PROBE, probe, nops) < 0) {
-      return no(`IORING_REGISTER_PROBE: ${errnoName(sys.errno())}`);
-    }
+    const probed = sys.io_uring_register(fd, IORING_REGISTER_PROBE, probe, nops);
+    if (probed < 0) return no(`IORING_REGISTER_PROBE: ${errnoName(errnoOf(sys, probed))}`);
     const opsLen = probe[1];
     for (const [op, name] of REQUIRED_OPS) {
       const flags = op < opsLen ? probe[IO_URING_PROBE_SIZE + op * IO_URING_PROBE_OP_SIZE + PROBE_OP_FLAGS_OFFSET] : 0;
@@ -277,7 +277,7 @@ export class Ring {
     view.setUint32(PARAMS_CQ_ENTRIES_OFFSET, cqEntries, true);
     const fd = sys.io_uring_setup(entries, params);
     if (fd < 0) {
-      const errno = sys.errno();
+      const errno = errnoOf(sys, fd);
       if (errno === EPERM || errno === ENOSYS || (errno === EINVAL && options.flags === undefined)) {
         throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: ${setupFailure(errno, readDisabled())}`);
       }
@@ -293,20 +293,19 @@ export class Ring {
 
   #map(length: number, offset: number): ArrayBuffer {
     const len = Math.ceil(length / PAGE) * PAGE;
-    const addr = this.#sys.mmap(len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, this.fd, offset);
-    if (addr === MAP_FAILED) {
-      const err = new SyscallError(this.#sys.errno(), 'mmap');
-      this.#unmapAll();
-      throw err;
-    }
-    this.#maps.push([addr, len]);
-    return this.#sys.view(addr, len);
+    return this.#sys.view(this.#mapped(len, MAP_SHARED | MAP_POPULATE, this.fd, offset), len);
   }
 
   #mapAnon(length: number): bigint {
-    const addr = this.#sys.mmap(length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (addr === MAP_FAILED) {
-      const err = new SyscallError(this.#sys.errno(), 'mmap');
+    return this.#mapped(length, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  }
+
+  /** One more mapping of this ring's, kept for close(); a failure unmaps the ones made so far. */
+  #mapped(length: number, flags: number, fd: number, offset: number): bigint {
+    let addr: bigint;
+    try {
+      addr = mapOrThrow(this.#sys, length, PROT_READ | PROT_WRITE, flags, fd, offset);
+    } catch (err) {
       this.#unmapAll();
       throw err;
     }
@@ -504,7 +503,7 @@ export class Ring {
     this.stats.enters++;
     const n = this.#sys.io_uring_enter(this.fd, toSubmit, waitFor, flags, arg, argsz);
     if (n < 0) {
-      const errno = this.#sys.errno();
+      const errno = errnoOf(this.#sys, n);
       // ETIME: the timeout passed; EBUSY/EAGAIN: CQ overflow backlog, reap first.
       if (errno === EINTR) interrupted('io_uring_enter');
       else if (errno !== ETIME && errno !== EBUSY && errno !== EAGAIN) throw new SyscallError(errno, 'io_uring_enter');
@@ -570,9 +569,7 @@ export class Ring {
    */
   register(opcode: number, arg: ArrayBufferView | null, nrArgs: number): number {
     if (this.#closed) throw uringClosedError();
-    const rc = this.#sys.io_uring_register(this.fd, opcode, arg, nrArgs);
-    if (rc < 0) throw new SyscallError(this.#sys.errno(), 'io_uring_register');
-    return rc;
+    return check(this.#sys, this.#sys.io_uring_register(this.fd, opcode, arg, nrArgs), 'io_uring_register');
   }
 
   /** Have the kernel signal eventfd `efd` when completions are posted (IORING_REGISTER_EVENTFD). */

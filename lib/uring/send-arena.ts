@@ -7,7 +7,7 @@
 
 import { SyscallError } from '../errors.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../sys/uring-constants.js';
-import { MAP_FAILED, type UringSys } from '../sys/uring.js';
+import { mapOrThrow, type UringSys } from '../sys/uring.js';
 
 /** One chunk: its address and a view of its bytes. */
 export interface SendChunk {
@@ -42,8 +42,7 @@ export class SendArena {
     const chunk = this.#free.pop();
     if (chunk !== undefined) return chunk;
     const len = this.chunkSize * this.#perSlab;
-    const addr = this.#sys.mmap(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (addr === MAP_FAILED) throw new SyscallError(this.#sys.errno(), 'mmap');
+    const addr = mapOrThrow(this.#sys, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     this.#slabs.push([addr, len]);
     const buf = this.#sys.view(addr, len);
     const base = Number(addr);
