@@ -29,7 +29,7 @@ if (!support.ok) {
 
 const server = createServer([host, Number(portArg)], { backlog: 1024 });
 const port = server.getsockname()[1];
-const proactor = new Proactor({ entries: 1024, bufferCount: 4096, bufferSize });
+const proactor = new Proactor({ entries: 1024, bufferCount: 4096, bufferSize, backend: 'io_uring' });
 proactor.listen(server.detach(), (conn) => {
   conn.ondata = (data) => { conn.send(data); };
 });
@@ -42,7 +42,7 @@ function tick(): void {
     if (proactor.turn(100) === 0) break;
   }
   if (!stopping) { setImmediate(tick); return; }
-  const { enters, completions } = proactor.ring.stats;
+  const { enters, completions } = proactor.ring?.stats ?? { enters: 0, completions: 0 };
   console.log(`enters ${enters} completions ${completions} bytes ${proactor.stats.bytesIn}`);
   proactor.close();
   console.log('caught signal, exiting');

@@ -41,7 +41,7 @@ export class BufferRing {
   readonly count: number;
   readonly size: number;
   /** All buffers, back to back: buffer `bid` is bytes [bid × size, (bid + 1) × size). */
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
 
   readonly #ring: Ring;
   readonly #entries32: Uint32Array;
@@ -92,7 +92,7 @@ export class BufferRing {
     this.#entries32 = new Uint32Array(entries);
     this.#entries16 = new Uint16Array(entries);
     this.#tailIndex = BUF_RING_TAIL_OFFSET >> 1;
-    this.bytes = new Uint8Array(sys.view(this.#bufAddr, this.#bufLen), 0, count * size);
+    this.bytes = Buffer.from(sys.view(this.#bufAddr, this.#bufLen), 0, count * size);
 
     const reg = new Uint8Array(IO_URING_BUF_REG_SIZE);
     const v = new DataView(reg.buffer);
@@ -122,7 +122,7 @@ export class BufferRing {
   }
 
   /** A view (no copy) of the first `len` bytes of buffer `bid`; valid until it is recycled. */
-  view(bid: number, len: number): Uint8Array {
+  view(bid: number, len: number): Buffer {
     const start = bid * this.size;
     return this.bytes.subarray(start, start + len);
   }

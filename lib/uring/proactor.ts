@@ -25,15 +25,23 @@
  * and wait for the next completion.
  */
 
-import { CodedError, SyscallError } from '../errors.js';
+import { CodedError, invalidArgValue, SyscallError } from '../errors.js';
 import {
-  EFD_CLOEXEC, EFD_NONBLOCK, EMFILE, ENFILE, ENOBUFS, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  EFD_CLOEXEC, EFD_NONBLOCK, EMFILE, ENFILE, ENOBUFS, MSG_NOSIGNAL, POLLOUT, SHUT_WR, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  SOL_SOCKET, SO_ERROR,
 } from '../sys/constants.js';
 import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
-import { check } from '../sys/check.js';
+import { check, errnoOf } from '../sys/check.js';
 import { libc, type FdWatcher } from '../sys/libc.js';
 import { BufferRing, bufferId } from './buffer-ring.js';
-import { Ring, uringClosedError } from './ring.js';
+import { Ring, uringClosedError, uringSupport } from './ring.js';
+import { EpollEngine } from './epoll-engine.js';
+import {
+  Connection, type AcceptErrorHandler, type AttachOptions, type ConnectionOps, type ConnectionState, type EngineCore,
+  type ListenHandle, type ProactorStats,
+} from './connection.js';
+
+export { Connection, type AttachOptions, type ListenHandle, type AcceptErrorHandler, type ProactorStats } from './connection.js';
 import { SendArena, type SendChunk } from './send-arena.js';
 
 // user_data = generation × 2^23 + slot × 8 + kind (below 2^53).
@@ -45,6 +53,7 @@ export const KIND_SEND = 3;
 export const KIND_CANCEL = 4;
 export const KIND_CLOSE = 5;
 export const KIND_TIMER = 6;
+export const KIND_CONNECT = 7;
 const SLOT_LIMIT = 1 << 20;
 const GEN_UNIT = 1 << 23;
 const GEN_LIMIT = 2 ** 30;
@@ -76,24 +85,8 @@ export interface ProactorOptions {
   maxConnections?: number;
 }
 
-/** Counters, for tests and benchmarks. */
-export interface ProactorStats {
-  accepted: number;
-  /** Bytes delivered to data callbacks / handed to the kernel by completed SENDs. */
-  bytesIn: number;
-  bytesOut: number;
-  /** Completions dropped because their connection was closed (or its slot reused). */
-  dropped: number;
-  /** RECV completions that found the buffer ring empty (-ENOBUFS; the recv is re-armed). */
-  noBuffers: number;
-  /** Multishot requests re-armed because the kernel ended them (CQ overflow, ENOBUFS). */
-  rearmed: number;
-  /** Failed accepts (EMFILE/ENFILE back off for 100 ms before the next one). */
-  acceptErrors: number;
-}
-
 /** The engine's record of one connection (kept off the public object). */
-class ConnState {
+class ConnState implements ConnectionState {
   fd: number;
   readonly conn: Connection;
   slot: number;
@@ -113,11 +106,19 @@ class ConnState {
   queue: Uint8Array[] = [];
   queued = 0;
   needDrain = false;
+  highWaterMark: number;
+  lowWaterMark = 0;
+  /** Waiting for a non-blocking connect (a POLL_ADD for POLLOUT in flight). */
+  connecting = false;
+  polling = false;
+  /** shutdownWrite() asked: shut the sending side once `buffered` is 0. */
+  shutAfterFlush = false;
 
-  constructor(engine: Engine, fd: number, slot: number, gen: number) {
+  constructor(engine: Engine, fd: number, slot: number, gen: number, highWaterMark: number) {
     this.fd = fd;
     this.slot = slot;
     this.gen = gen;
+    this.highWaterMark = highWaterMark;
     this.conn = new Connection(engine, this);
   }
 
@@ -126,84 +127,11 @@ class ConnState {
   }
 }
 
-/** One TCP connection driven by a {@link Proactor}. */
-export class Connection {
-  /** Bytes received: a view valid only during the call (copy what you keep). */
-  ondata: ((data: Uint8Array) => void) | null = null;
-  /** The peer closed its side (recv returned 0). Default: close. */
-  onend: (() => void) | null = null;
-  /** Everything queued was sent, after a `send()` returned false. */
-  ondrain: (() => void) | null = null;
-  /** The fd was closed; `err` says why when it was not asked for. */
-  onclose: ((err: Error | null) => void) | null = null;
-
-  readonly #engine: Engine;
-  readonly #state: ConnState;
-
-  /** Made by the proactor (`listen()` callbacks, `attach()`). */
-  constructor(engine: Engine, state: ConnState) {
-    this.#engine = engine;
-    this.#state = state;
-  }
-
-  /** The socket fd (-1 once closed). */
-  get fd(): number {
-    return this.#state.fd;
-  }
-
-  /** Bytes accepted by `send()` and not yet taken by the kernel. */
-  get bufferedAmount(): number {
-    return this.#state.buffered;
-  }
-
-  /** Whether close() or end() was called, or the connection failed. */
-  get isClosing(): boolean {
-    return this.#state.closing || this.#state.endAfterFlush;
-  }
-
-  /** Whether {@link pause} is in effect. */
-  get isPaused(): boolean {
-    return this.#state.paused;
-  }
-
-  /**
-   * Queue `data` for sending (copied at once: the caller may reuse it).
-   * @returns false when the buffered bytes are above the high-water mark (wait for `ondrain`).
-   * @throws {CodedError} `ERR_URING_CLOSED` after close() or end().
-   */
-  send(data: Uint8Array): boolean {
-    return this.#engine.send(this.#state, data);
-  }
-
-  /**
-   * Stop receiving (back-pressure): the multishot RECV is cancelled, so the
-   * kernel's socket buffer fills and the peer's sends slow down. Data the
-   * kernel had already completed is still delivered.
-   */
-  pause(): void {
-    this.#engine.pause(this.#state);
-  }
-
-  /** Receive again after {@link pause}. */
-  resume(): void {
-    this.#engine.resume(this.#state);
-  }
-
-  /** Close after everything queued was sent. */
-  end(): void {
-    this.#engine.end(this.#state);
-  }
-
-  /** Close now: requests in flight are cancelled, unsent bytes dropped. */
-  close(): void {
-    this.#engine.closeConnection(this.#state, null);
-  }
-}
-
 interface Listener {
   fd: number;
   slot: number;
   onconnection: (conn: Connection) => void;
+  onerror: AcceptErrorHandler | undefined;
   closed: boolean;
   armed: boolean;
   /** A back-off timer is pending (after EMFILE/ENFILE). */
@@ -211,7 +139,7 @@ interface Listener {
 }
 
 /** The completion loop behind {@link Proactor} (its methods take the engine's connection records). */
-class Engine {
+class Engine implements ConnectionOps<ConnState>, EngineCore {
   readonly ring: Ring;
   readonly buffers: BufferRing;
   readonly stats: ProactorStats = { accepted: 0, bytesIn: 0, bytesOut: 0, dropped: 0, noBuffers: 0, rearmed: 0, acceptErrors: 0 };
@@ -231,6 +159,8 @@ class Engine {
   readonly #efdBuf = new Uint8Array(8);
   #kickScheduled = false;
   #draining = false;
+  #deferred: Array<() => void> = [];
+  #spare: Array<() => void> = [];
   readonly #kick = (): void => {
     this.#kickScheduled = false;
     if (this.#watcher !== null && !this.#closed) this.#drain();
@@ -263,20 +193,48 @@ class Engine {
    * Accept connections on a listening socket fd (the proactor owns it from
    * now on and closes it with {@link close}).
    */
-  listen(fd: number, onconnection: (conn: Connection) => void): void {
+  listen(fd: number, onconnection: (conn: Connection) => void, onerror?: AcceptErrorHandler): ListenHandle {
     this.#assertOpen();
-    const listener: Listener = { fd, slot: this.#listeners.length, onconnection, closed: false, armed: false, waiting: false };
+    const listener: Listener = { fd, slot: this.#listeners.length, onconnection, onerror, closed: false, armed: false, waiting: false };
     this.#listeners.push(listener);
     this.#armAccept(listener);
     this.#soon();
+    return {
+      get fd() { return listener.closed ? -1 : listener.fd; },
+      close: () => this.#closeListener(listener),
+    };
   }
 
-  /** Drive an already connected socket fd (a client, or one accepted elsewhere). */
-  attach(fd: number): Connection {
+  #closeListener(l: Listener): void {
+    if (l.closed || this.#closed) return;
+    l.closed = true;
+    const cancel = this.ring.prepCancelFd(l.fd, this.#ud(0, 0, KIND_WAKE));
+    this.ring.link(cancel, true);
+    this.ring.prepClose(l.fd, this.#ud(0, 0, KIND_WAKE));
+    this.#soon();
+  }
+
+  /** Drive an already connected (or, with `connecting`, connecting) socket fd. */
+  attach(fd: number, options: AttachOptions = {}): Connection {
     this.#assertOpen();
-    const c = this.#adopt(fd);
+    const c = this.#adopt(fd, options.connecting === true);
     this.#soon();
     return c.conn;
+  }
+
+  /** Run `callback` after the completions of this turn, before waiting again. */
+  defer(callback: () => void): void {
+    this.#assertOpen();
+    this.#deferred.push(callback);
+    this.#soon();
+  }
+
+  #runDeferred(): void {
+    const list = this.#deferred;
+    this.#deferred = this.#spare;
+    for (let i = 0; i < list.length; i++) list[i]();
+    list.length = 0;
+    this.#spare = list;
   }
 
   #assertOpen(): void {
@@ -305,7 +263,7 @@ class Engine {
     this.ring.prepRecvSelect(c.fd, BGID, this.#ud(c.slot, c.gen, KIND_RECV), true);
   }
 
-  #adopt(fd: number): ConnState {
+  #adopt(fd: number, connecting = false): ConnState {
     let slot = this.#freeSlots.pop();
     if (slot === undefined) {
       slot = this.#conns.length;
@@ -315,10 +273,16 @@ class Engine {
     }
     const gen = (this.#gens[slot] + 1) % GEN_LIMIT;
     this.#gens[slot] = gen;
-    const c = new ConnState(this, fd, slot, gen);
+    const c = new ConnState(this, fd, slot, gen, this.#highWater);
     this.#conns[slot] = c;
     this.#open++;
-    this.#armRecv(c);
+    if (connecting) {
+      c.connecting = true;
+      c.polling = true;
+      this.ring.prepPollAdd(fd, POLLOUT, this.#ud(slot, gen, KIND_CONNECT), false);
+    } else {
+      this.#armRecv(c);
+    }
     return c;
   }
 
@@ -335,14 +299,15 @@ class Engine {
         c.staged += n;
         off = n;
       }
-      if (c.inflight === 0) this.#flush(c);
+      if (c.inflight === 0 && !c.connecting) this.#flush(c);
     }
     if (off < data.length) {
-      const rest = data.slice(off);
+      // A copy (Buffer.prototype.slice would be a view of the caller's memory).
+      const rest = Uint8Array.prototype.slice.call(data, off);
       c.queue.push(rest);
       c.queued += rest.length;
     }
-    const ok = c.buffered < this.#highWater;
+    const ok = c.buffered < c.highWaterMark;
     if (!ok) c.needDrain = true;
     this.#soon();
     return ok;
@@ -392,10 +357,23 @@ class Engine {
     }
   }
 
+  /** @internal {@link Connection.shutdownWrite}. */
+  shutdownWrite(c: ConnState): void {
+    if (c.closing || c.shutAfterFlush) return;
+    c.shutAfterFlush = true;
+    if (c.buffered === 0 && !c.connecting) this.#shutWrite(c);
+  }
+
+  #shutWrite(c: ConnState): void {
+    // Synchronous: nothing is in flight to be overtaken, and a failure
+    // (ENOTCONN after a reset) shows as the peer's EOF or error anyway.
+    libc().shutdown(c.fd, SHUT_WR);
+  }
+
   /** @internal {@link Connection.end}. */
   end(c: ConnState): void {
     if (c.closing || c.endAfterFlush) return;
-    if (c.buffered === 0) this.closeConnection(c, null);
+    if (c.buffered === 0 && !c.connecting) this.closeConnection(c, null);
     else c.endAfterFlush = true;
   }
 
@@ -442,6 +420,7 @@ class Engine {
     switch (kind) {
       case KIND_RECV: this.#received(c, res, flags); break;
       case KIND_SEND: this.#sent(c, res); break;
+      case KIND_CONNECT: this.#connected(c, res); break;
       case KIND_CLOSE:
         c.closed = true;
         this.#maybeRelease(c);
@@ -468,7 +447,10 @@ class Engine {
     }
     if (res < 0) {
       // EMFILE, ENFILE, ECONNABORTED: nothing to adopt (ECANCELED: closing).
-      if (res !== -ECANCELED) this.stats.acceptErrors++;
+      if (res !== -ECANCELED) {
+        this.stats.acceptErrors++;
+        l.onerror?.(-res);
+      }
       return;
     }
     if (l.closed || this.#open >= this.#maxConnections) {
@@ -545,25 +527,54 @@ class Engine {
       return;
     }
     this.#flush(c);
-    if (c.buffered === 0) {
+    const buffered = c.buffered;
+    if (buffered === 0) {
       if (c.endAfterFlush) {
         c.endAfterFlush = false;
         this.closeConnection(c, null);
         return;
       }
-      if (c.needDrain) {
-        c.needDrain = false;
-        c.conn.ondrain?.();
-      }
-    } else if (c.needDrain && c.buffered < this.#highWater) {
+      if (c.shutAfterFlush) this.#shutWrite(c);
+    }
+    if (c.needDrain && buffered <= c.lowWaterMark) {
       c.needDrain = false;
       c.conn.ondrain?.();
     }
   }
 
+  /** The POLLOUT of a connecting socket fired (or failed): the connect's outcome is in SO_ERROR. */
+  #connected(c: ConnState, res: number): void {
+    c.polling = false;
+    c.connecting = false;
+    if (c.closing) {
+      this.#maybeRelease(c);
+      return;
+    }
+    let errno = res < 0 ? -res : 0;
+    if (errno === 0) {
+      const sys = libc();
+      const value = new Int32Array(1);
+      const len = new Uint32Array([4]);
+      errno = errnoOf(sys, sys.getsockopt(c.fd, SOL_SOCKET, SO_ERROR, new Uint8Array(value.buffer), len)) || value[0];
+    }
+    c.conn.onconnect?.(errno);
+    if (c.closing) return;
+    if (errno !== 0) {
+      this.closeConnection(c, new SyscallError(errno, 'connect'));
+      return;
+    }
+    if (!c.paused) this.#armRecv(c);
+    if (c.inflight === 0) this.#flush(c);
+    if (c.buffered === 0) {
+      if (c.endAfterFlush) this.closeConnection(c, null);
+      else if (c.shutAfterFlush) this.#shutWrite(c);
+    }
+    this.#soon();
+  }
+
   /** Free a closing connection's slot once its close and its last RECV/SEND completed. */
   #maybeRelease(c: ConnState): void {
-    if (!c.closed || c.recvArmed || c.inflight > 0) return;
+    if (!c.closed || c.recvArmed || c.inflight > 0 || c.polling) return;
     if (this.#conns[c.slot] !== c) return;
     this.#conns[c.slot] = null;
     this.#freeSlots.push(c.slot);
@@ -584,9 +595,12 @@ class Engine {
    */
   turn(timeoutMs = -1): number {
     this.#assertOpen();
-    if (this.ring.ready === 0) this.ring.submit(timeoutMs === 0 ? 0 : 1, timeoutMs);
+    const wait = this.#deferred.length > 0 ? 0 : timeoutMs;
+    if (this.ring.ready === 0) this.ring.submit(wait === 0 ? 0 : 1, wait);
     else if (this.ring.pending > 0) this.ring.submit(0);
-    return this.ring.reap(this.#dispatch);
+    const n = this.ring.reap(this.#dispatch);
+    if (this.#deferred.length > 0) this.#runDeferred();
+    return n;
   }
 
   /**
@@ -638,9 +652,14 @@ class Engine {
       // Bounded, so that a flood of completions cannot starve Node's loop;
       // what is left signals the eventfd again.
       for (let i = 0; i < 64 && !this.#closed; i++) {
-        if (this.turn(0) === 0 && this.ring.pending === 0) break;
+        if (this.turn(0) === 0 && this.ring.pending === 0 && this.#deferred.length === 0) break;
       }
       if (!this.#closed && this.ring.pending > 0) this.ring.submit(0);
+      // Deferred work left after the bound: another wake-up, after Node's other I/O.
+      if (!this.#closed && this.#deferred.length > 0 && !this.#kickScheduled) {
+        this.#kickScheduled = true;
+        setImmediate(this.#kick);
+      }
     } finally {
       this.#draining = false;
     }
@@ -689,34 +708,86 @@ class Engine {
   }
 }
 
+/** Which engine a {@link Proactor} runs on. */
+export type ProactorBackend = 'io_uring' | 'epoll';
+
+/** Options of a {@link Proactor}: the engine's, and which engine. */
+export interface ProactorConstructorOptions extends ProactorOptions {
+  /**
+   * `'auto'` (default): io_uring where the machine allows it, else epoll
+   * (see {@link Proactor.fallbackReason}); `'io_uring'`: io_uring or throw;
+   * `'epoll'`: the readiness fallback.
+   */
+  backend?: 'auto' | ProactorBackend;
+}
+
 /**
- * A completion loop on one io_uring: TCP listeners and connections whose
- * work the kernel completes (see the module comment, and docs/uring.md).
+ * A completion loop: TCP listeners and connections whose work is
+ * completed for you (see the module comment, and docs/uring.md). On
+ * io_uring where the machine allows it; elsewhere (`kernel.io_uring_disabled`,
+ * seccomp, an old kernel, `NODE_SELECTORS_NO_URING=1`) the same API runs
+ * on epoll, and {@link fallbackReason} says why.
  * @example
  *   const p = new Proactor();
  *   p.listen(server.detach(), (conn) => { conn.ondata = (d) => conn.send(d); });
  *   p.run();
  */
 export class Proactor {
-  readonly #engine: Engine;
+  readonly #engine: EngineCore;
+  readonly #ring: Ring | null;
+  readonly #buffers: BufferRing | null;
+  /** The engine in use. */
+  readonly backend: ProactorBackend;
+  /** Why io_uring is not used (`backend === 'epoll'` under `'auto'`), else null. */
+  readonly fallbackReason: string | null;
 
   /**
-   * Open a ring and its buffer ring.
-   * @throws {CodedError} `ERR_URING_UNAVAILABLE` where io_uring cannot run (see `uringSupport()`).
+   * Open a ring and its buffer ring, or the epoll fallback.
+   * @throws {CodedError} `ERR_URING_UNAVAILABLE` with `backend: 'io_uring'` where io_uring cannot run (see `uringSupport()`).
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a `bufferCount` that is not a power of two, or a bad `bufferSize`.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown `backend`.
    */
-  constructor(options: ProactorOptions = {}) {
-    this.#engine = new Engine(options);
+  constructor(options: ProactorConstructorOptions = {}) {
+    const wanted = options.backend ?? 'auto';
+    if (wanted !== 'auto' && wanted !== 'io_uring' && wanted !== 'epoll') {
+      throw invalidArgValue('backend', "must be 'auto', 'io_uring' or 'epoll'", wanted);
+    }
+    let reason: string | null = null;
+    if (wanted !== 'epoll') {
+      const support = uringSupport();
+      if (support.ok) {
+        try {
+          const engine = new Engine(options);
+          this.#engine = engine;
+          this.#ring = engine.ring;
+          this.#buffers = engine.buffers;
+          this.backend = 'io_uring';
+          this.fallbackReason = null;
+          return;
+        } catch (err) {
+          if (wanted === 'io_uring' || (err as { code?: unknown }).code !== 'ERR_URING_UNAVAILABLE') throw err;
+          reason = (err as Error).message;
+        }
+      } else {
+        if (wanted === 'io_uring') throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: ${support.reason}`);
+        reason = support.reason;
+      }
+    }
+    this.#engine = new EpollEngine(options);
+    this.#ring = null;
+    this.#buffers = null;
+    this.backend = 'epoll';
+    this.fallbackReason = reason;
   }
 
-  /** The ring (its `stats.enters` counts io_uring_enter calls). */
-  get ring(): Ring {
-    return this.#engine.ring;
+  /** The ring (its `stats.enters` counts io_uring_enter calls); null on the epoll backend. */
+  get ring(): Ring | null {
+    return this.#ring;
   }
 
-  /** The receive buffers shared by every connection. */
-  get buffers(): BufferRing {
-    return this.#engine.buffers;
+  /** The receive buffers shared by every connection; null on the epoll backend. */
+  get buffers(): BufferRing | null {
+    return this.#buffers;
   }
 
   /** Counters (see {@link ProactorStats}). */
@@ -731,19 +802,32 @@ export class Proactor {
 
   /**
    * Accept connections on a listening socket fd (the proactor owns it from
-   * now on and closes it with {@link close}).
+   * now on and closes it with the handle's `close()` or {@link close}).
+   * `onerror` hears accept failures (EMFILE/ENFILE: accepting pauses 100 ms).
    * @throws {CodedError} `ERR_URING_CLOSED` after close().
    */
-  listen(fd: number, onconnection: (conn: Connection) => void): void {
-    this.#engine.listen(fd, onconnection);
+  listen(fd: number, onconnection: (conn: Connection) => void, onerror?: AcceptErrorHandler): ListenHandle {
+    return this.#engine.listen(fd, onconnection, onerror);
   }
 
   /**
-   * Drive an already connected socket fd (a client, or one accepted elsewhere).
+   * Drive a connected socket fd (a client, or one accepted elsewhere); with
+   * `{ connecting: true }`, one whose non-blocking connect() is under way
+   * (`onconnect` tells the outcome). The proactor owns the fd from now on.
    * @throws {CodedError} `ERR_URING_CLOSED` after close().
    */
-  attach(fd: number): Connection {
-    return this.#engine.attach(fd);
+  attach(fd: number, options?: AttachOptions): Connection {
+    return this.#engine.attach(fd, options);
+  }
+
+  /**
+   * Run `callback` once the completions being handled are done, before the
+   * loop waits again (work left for the next turn, so that other
+   * connections get theirs).
+   * @throws {CodedError} `ERR_URING_CLOSED` after close().
+   */
+  defer(callback: () => void): void {
+    this.#engine.defer(callback);
   }
 
   /**
@@ -770,9 +854,10 @@ export class Proactor {
   /**
    * Run in Node's own loop instead: the kernel signals an eventfd
    * (IORING_REGISTER_EVENTFD) when completions are posted, libuv watches
-   * it, and each wake-up runs turns without waiting until none is left.
-   * Timers, other I/O and signal handlers keep running. {@link stop} or
-   * {@link close} ends it; while it runs the process stays alive.
+   * it (on epoll: libuv watches the epoll fd), and each wake-up runs turns
+   * without waiting until none is left. Timers, other I/O and signal
+   * handlers keep running. {@link stop} or {@link close} ends it; while it
+   * runs the process stays alive.
    * @throws {SyscallError} from eventfd or io_uring_register.
    */
   start(): void {

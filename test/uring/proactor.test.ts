@@ -72,8 +72,8 @@ if (!support.ok) {
     t.equal(p.connections, 0, 'server side closed on EOF');
     t.equal(p.stats.accepted, n);
     t.equal(p.stats.bytesIn, 2 * n * size, 'bytes in: server and client sides');
-    t.equal(p.buffers.available, 64, 'every receive buffer back with the kernel');
-    t.ok(p.ring.stats.enters < p.stats.bytesIn / 1024, 'fewer enters than receive buffers filled');
+    t.equal(p.buffers!.available, 64, 'every receive buffer back with the kernel');
+    t.ok(p.ring!.stats.enters < p.stats.bytesIn / 1024, 'fewer enters than receive buffers filled');
     p.close();
     t.equal(fdCount(), before, 'no fd left behind (ring, listener, sockets)');
   });
@@ -99,7 +99,7 @@ if (!support.ok) {
     t.ok(closed, 'closed');
     t.same(seen, ['0123456789abcdef'], 'one data callback, none after close()');
     t.ok(p.stats.dropped >= 1, `completions after close were dropped (${p.stats.dropped})`);
-    t.equal(p.buffers.available, 16, 'the dropped completions gave their buffers back');
+    t.equal(p.buffers!.available, 16, 'the dropped completions gave their buffers back');
     t.throws(() => first.send(Buffer.from('x')), { code: 'ERR_URING_CLOSED' });
     a.close();
 
@@ -111,7 +111,7 @@ if (!support.ok) {
     // A NOP tagged as the new connection's CANCEL (slot 0, generation 2):
     // it matches (not dropped), so the slot was reused with a new generation.
     const droppedFirst = p.stats.dropped;
-    p.ring.prepNop(packUserData(oldSlot, oldGen + 1, KIND_CANCEL));
+    p.ring!.prepNop(packUserData(oldSlot, oldGen + 1, KIND_CANCEL));
     p.turn(1000);
     t.equal(p.stats.dropped, droppedFirst, 'slot 0 is reused, in generation 2');
     const got: string[] = [];
@@ -119,7 +119,7 @@ if (!support.ok) {
     // A real completion carrying the old connection's tag (a NOP with its
     // user_data), as a late completion would: it must not reach the new one.
     const droppedBefore = p.stats.dropped;
-    p.ring.prepNop(packUserData(oldSlot, oldGen, KIND_RECV));
+    p.ring!.prepNop(packUserData(oldSlot, oldGen, KIND_RECV));
     peer.sendall(Buffer.from('fresh'));
     turnUntil(p, () => got.join('') === 'fresh' && p.stats.dropped > droppedBefore);
     t.same(got.join(''), 'fresh', 'the new connection gets only its own bytes');
@@ -229,7 +229,7 @@ if (support.ok) {
     t.ok(Buffer.concat(parts).equals(data), 'in order and complete');
     t.ok(p.stats.rearmed > 0, `re-armed ${p.stats.rearmed} times`);
     t.equal(p.stats.noBuffers, 0, 'ended by the full CQ, not by a lack of buffers');
-    t.equal(p.buffers.available, 256);
+    t.equal(p.buffers!.available, 256);
     a.close();
   });
 }
