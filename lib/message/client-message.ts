@@ -4,9 +4,9 @@
  */
 
 import type { Socket, SocketAddress } from '../socket/index.js';
-import type { BaseSelector } from '../../selectors/index.js';
+
 import { encodeMessage, FrameParser, type Frame, type FrameParserOptions, type JsonStyle, type MessageSpec } from '../protocol/index.js';
-import { Message, type MessageEvents, type MessageOptions } from './message.js';
+import { Message, type MessageEvents, type MessageLoop, type MessageOptions } from './message.js';
 import { truncatedError } from './server-message.js';
 
 /** Events of a {@link ClientMessage}. */
@@ -50,7 +50,7 @@ export class ClientMessage extends Message<ClientMessageEvents> {
    * @throws {RangeError} for bad limits or water marks.
    * @throws {KeyError} `ERR_FD_ALREADY_REGISTERED` if the socket is already registered.
    */
-  constructor(selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress, requests: MessageSpec | MessageSpec[], options: ClientMessageOptions = {}) {
+  constructor(selector: MessageLoop, sock: Socket, addr: SocketAddress, requests: MessageSpec | MessageSpec[], options: ClientMessageOptions = {}) {
     const parser = new FrameParser(options);
     super(selector, sock, addr, options, true);
     this.#parser = parser;

@@ -6,8 +6,8 @@
 
 import { invalidArgType } from '../errors.js';
 import type { Socket, SocketAddress } from '../socket/index.js';
-import type { BaseSelector } from '../../selectors/index.js';
-import { Message, type MessageEvents, type MessageOptions } from './message.js';
+
+import { Message, type MessageEvents, type MessageLoop, type MessageOptions } from './message.js';
 
 /** Events of an {@link EchoMessage}. */
 export type EchoMessageEvents = MessageEvents & {
@@ -48,7 +48,7 @@ export class EchoMessage extends Message<EchoMessageEvents> {
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if a message is not bytes or a string.
    * @throws {KeyError} `ERR_FD_ALREADY_REGISTERED` if the socket is already registered.
    */
-  constructor(selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress, options: EchoMessageOptions = {}) {
+  constructor(selector: MessageLoop, sock: Socket, addr: SocketAddress, options: EchoMessageOptions = {}) {
     const messages = options.messages?.map((m, i) => {
       if (typeof m === 'string') return Buffer.from(m);
       if (m instanceof Uint8Array) return Buffer.from(m);

@@ -4,6 +4,7 @@
  * without libc).
  */
 export { Message, TIMEOUT_BUSY, TIMEOUT_BETWEEN } from './message.js';
+export type { MessageLoop, MessageEngine } from './message.js';
 export type { MessageEvents, MessageOptions, EventsMode } from './message.js';
 export { EchoMessage } from './echo-message.js';
 export type { EchoMessageEvents, EchoMessageOptions } from './echo-message.js';

@@ -6,11 +6,12 @@
 
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
-import { CodedError, invalidArgType, outOfRange, SyscallError } from '../errors.js';
-import { createServer, familyOf, type Address, type Socket, type SocketAddress } from '../socket/index.js';
+import { CodedError, invalidArgType, invalidArgValue, outOfRange, SyscallError } from '../errors.js';
+import { createServer, familyOf, Socket, SOCK_STREAM, type Address, type SocketAddress } from '../socket/index.js';
 import { DefaultSelector, EVENT_READ, type BaseSelector, type RunOptions, type SelectorKey } from '../../selectors/index.js';
 import { monotonicMs } from '../timeout.js';
-import { Message } from './message.js';
+import { Proactor, type Connection, type ListenHandle, type ProactorBackend } from '../uring/proactor.js';
+import { handOver, Message, type MessageEngine, type MessageLoop } from './message.js';
 
 /** Events of a {@link MessageServer}. */
 export type MessageServerEvents = {
@@ -42,7 +43,7 @@ export type MessageServerEvents = {
 };
 
 /** Makes the Message for an accepted connection. */
-export type MessageFactory = (selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress) => Message;
+export type MessageFactory = (selector: MessageLoop, sock: Socket, addr: SocketAddress) => Message;
 
 /** Options of a {@link MessageServer}. */
 export interface MessageServerOptions {
@@ -53,8 +54,18 @@ export interface MessageServerOptions {
    * AF_UNIX, a host with ':' is AF_INET6, anything else AF_INET).
    */
   family?: number;
-  /** The selector to use; default a new DefaultSelector, closed with the server. */
+  /**
+   * `'epoll'` (default): a selector tells when sockets are ready and each
+   * Message makes its own recv/send calls. `'uring'`: a {@link Proactor}
+   * completes accepts, receives and sends (io_uring; where the machine
+   * does not allow io_uring, the same completion API on epoll — see
+   * {@link MessageServer.backend}). The Messages are the same classes.
+   */
+  engine?: MessageEngine;
+  /** The selector to use (engine 'epoll'); default a new DefaultSelector, closed with the server. */
   selector?: BaseSelector<unknown>;
+  /** The proactor to use (engine 'uring'); default a new Proactor, closed with the server. */
+  proactor?: Proactor;
   /** listen() backlog. */
   backlog?: number;
   /** Set SO_REUSEPORT. */
@@ -121,8 +132,12 @@ const SKIPPED_ACCEPT_ERRORS = new Set(['ECONNABORTED', 'EPROTO', 'EPERM']);
  * resumes. A failing connection closes alone ('clientError').
  */
 export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
-  /** The selector everything is registered with. */
-  readonly selector: BaseSelector<unknown>;
+  /** The selector everything is registered with, or (engine 'uring') the Proactor. */
+  readonly selector: MessageLoop;
+  /** The engine serving the connections. */
+  readonly engine: MessageEngine;
+  #listen: ListenHandle | null = null;
+  #acceptErrored = false;
   /** The listening socket (non-blocking). */
   readonly socket: Socket;
   /** Open connections. */
@@ -154,6 +169,11 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   constructor(address: Address, options: MessageServerOptions) {
     super();
     if (typeof options?.createMessage !== 'function') throw invalidArgType('createMessage', 'a function', options?.createMessage);
+    const engine = options.engine ?? 'epoll';
+    if (engine !== 'epoll' && engine !== 'uring') throw invalidArgValue('engine', "must be 'epoll' or 'uring'", engine);
+    if (engine === 'uring' && options.selector !== undefined) throw invalidArgValue('selector', "cannot be given with engine 'uring' (give a proactor)", options.selector);
+    if (engine === 'epoll' && options.proactor !== undefined) throw invalidArgValue('proactor', "needs engine 'uring'", options.proactor);
+    this.engine = engine;
     this.#createMessage = options.createMessage;
     this.#retryMs = options.acceptRetryMs ?? DEFAULT_ACCEPT_RETRY_MS;
     this.#idleTimeout = timeoutOption('idleTimeout', options.idleTimeout, DEFAULT_IDLE_TIMEOUT);
@@ -164,14 +184,35 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     this.#maxConnections = maxConnections;
     const timeouts = [this.#idleTimeout, this.#requestTimeout].filter((ms) => ms > 0);
     this.#sweepMs = timeouts.length === 0 ? 0 : Math.max(MIN_SWEEP_MS, Math.floor(Math.min(...timeouts) / 4));
-    this.socket = createServer(address, { family: options.family ?? familyOf(address), backlog: options.backlog, reuseport: options.reuseport });
+    const listening = createServer(address, { family: options.family ?? familyOf(address), backlog: options.backlog, reuseport: options.reuseport });
     try {
-      this.socket.setblocking(false);
-      this.#ownsSelector = options.selector === undefined;
-      this.selector = options.selector ?? new DefaultSelector();
-      this.selector.register(this.socket, EVENT_READ, this);
+      listening.setblocking(false);
+      if (engine === 'uring') {
+        this.#ownsSelector = options.proactor === undefined;
+        // Connections beyond maxConnections are refused here ('rejected'), not by the proactor.
+        const proactor = options.proactor ?? new Proactor({ maxConnections: Number.MAX_SAFE_INTEGER });
+        this.selector = proactor;
+        const { family, type, proto } = listening;
+        let fd = -1;
+        try {
+          fd = listening.detach();
+          this.#listen = proactor.listen(fd, (conn) => this.#acceptConnection(conn), (errno) => this.#acceptFailed(errno));
+        } catch (err) {
+          if (fd >= 0 && this.#listen === null) new Socket(family, type, proto, fd).close();
+          if (this.#ownsSelector) proactor.close();
+          throw err;
+        }
+        // The proactor owns the fd; this view of it answers getsockname() & co.
+        this.socket = new Socket(family, type, proto, fd, { borrowed: true });
+      } else {
+        this.socket = listening;
+        this.#ownsSelector = options.selector === undefined;
+        const selector = options.selector ?? new DefaultSelector();
+        this.selector = selector;
+        selector.register(this.socket, EVENT_READ, this);
+      }
     } catch (err) {
-      this.socket.close();
+      listening.close();
       throw err;
     }
     if (this.#sweepMs > 0) {
@@ -185,6 +226,20 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   /** The address the server listens on (with the port the kernel chose for port 0). */
   address(): SocketAddress {
     return this.socket.getsockname();
+  }
+
+  /**
+   * What runs underneath: `'selector'` for engine 'epoll', else the
+   * proactor's backend (`'io_uring'`, or `'epoll'` where io_uring is
+   * unavailable: then {@link MessageServer.fallbackReason} says why).
+   */
+  get backend(): 'selector' | ProactorBackend {
+    return this.selector instanceof Proactor ? this.selector.backend : 'selector';
+  }
+
+  /** Why engine 'uring' runs on epoll (io_uring unavailable), else null. */
+  get fallbackReason(): string | null {
+    return this.selector instanceof Proactor ? this.selector.fallbackReason : null;
   }
 
   /** Connections accepted so far. */
@@ -310,23 +365,76 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         if (this.listenerCount('rejected') > 0) this.emit('rejected', err as RangeError & { code: string }, addr);
         continue;
       }
-      this.connections.add(message);
-      message.on('error', (e) => this.emit('clientError', e, message));
-      // First in line, so that the bookkeeping happens whatever other
-      // listeners do.
-      message.prependListener('close', () => {
-        this.connections.delete(message);
-        if (this.#draining) {
-          if (this.connections.size === 0) this.close();
-        } else if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
-      });
-      this.emit('connection', message, addr);
+      this.#adopt(message, addr);
       // Clients usually send right after connecting: read now rather than
       // after another trip round the loop (a recv that may find nothing).
       // A tracer sees this read as a READ event like any other.
-      if (this.listenerCount('dispatch') > 0) this.emit('dispatch', this.selector.getKey(sock), EVENT_READ);
+      if (this.listenerCount('dispatch') > 0) this.emit('dispatch', (this.selector as BaseSelector<unknown>).getKey(sock), EVENT_READ);
       message.processEvents(EVENT_READ);
     }
+  }
+
+  #adopt(message: Message, addr: SocketAddress): void {
+    this.connections.add(message);
+    message.on('error', (e) => this.emit('clientError', e, message));
+    // First in line, so that the bookkeeping happens whatever other
+    // listeners do.
+    message.prependListener('close', () => {
+      this.connections.delete(message);
+      if (this.#draining) {
+        if (this.connections.size === 0) this.close();
+      } else if (this.#acceptPausedUntil !== 0 && !this.#closed) this.#resumeAccepting();
+    });
+    this.emit('connection', message, addr);
+  }
+
+  // Engine 'uring': the proactor accepted a connection (and receives on it already).
+  #acceptConnection(conn: Connection): void {
+    this.#accepted++;
+    if (this.#acceptErrored) {
+      this.#acceptErrored = false;
+      this.emit('acceptResumed');
+    }
+    if (this.#closed || this.#draining) {
+      conn.close();
+      return;
+    }
+    const listening = this.socket;
+    const sock = new Socket(listening.family, SOCK_STREAM, listening.proto, conn.fd, { borrowed: true });
+    let addr: SocketAddress;
+    try {
+      addr = sock.getpeername();
+    } catch {
+      // Reset before we looked: nothing to serve.
+      sock.detach();
+      conn.close();
+      return;
+    }
+    if (this.connections.size >= this.#maxConnections) {
+      sock.detach();
+      conn.close();
+      if (this.listenerCount('rejected') > 0) {
+        this.emit('rejected', new CodedError('ERR_TOO_MANY_CONNECTIONS', `${this.connections.size} connections open (maxConnections).`), addr);
+      }
+      return;
+    }
+    let message: Message;
+    handOver(sock, conn);
+    try {
+      message = this.#createMessage(this.selector, sock, addr);
+    } catch (err) {
+      handOver(sock, null);
+      sock.detach();
+      conn.close();
+      throw err;
+    }
+    this.#adopt(message, addr);
+  }
+
+  // Engine 'uring': accept failed; the proactor pauses accepting for a while on EMFILE/ENFILE.
+  #acceptFailed(errno: number): void {
+    this.#acceptErrored = true;
+    this.emit('acceptPaused', new SyscallError(errno, 'accept'));
   }
 
   /**
@@ -335,7 +443,28 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
    * @throws {SyscallError} if a kernel wait fails.
    */
   async run(options: RunOptions = {}): Promise<void> {
-    await this.selector.run(this.handler, options);
+    const loop = this.selector;
+    if (!(loop instanceof Proactor)) {
+      await loop.run(this.handler, options);
+      return;
+    }
+    if (this.#closed) return;
+    const { signal } = options;
+    if (signal?.aborted === true) return;
+    loop.start();
+    try {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          signal?.removeEventListener('abort', done);
+          this.off('close', done);
+          resolve();
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        this.once('close', done);
+      });
+    } finally {
+      if (!this.#closed) loop.stop();
+    }
   }
 
   /**
@@ -345,11 +474,17 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
    * @param timeout seconds per select() call (default: block).
    */
   serveForever(timeout?: number | null): void {
+    const loop = this.selector;
     while (!this.#closed) {
       let wait = timeout;
       const left = this.nextTick;
       if (left !== null) wait = wait === undefined || wait === null ? left : Math.min(wait, left);
-      for (const [key, mask] of this.selector.select(wait)) {
+      if (loop instanceof Proactor) {
+        loop.turn(wait === undefined || wait === null ? -1 : Math.ceil(wait * 1000));
+        if (!this.#closed) this.tick();
+        continue;
+      }
+      for (const [key, mask] of loop.select(wait)) {
         this.handler(key, mask);
         if (this.#closed) return;
       }
@@ -399,6 +534,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     for (const message of [...this.connections]) message.close();
     this.#stopListening();
     if (this.#ownsSelector) this.selector.close();
+    else if (this.selector instanceof Proactor) this.selector.stop();
     this.emit('close');
     this.#resolveShutdown?.();
   }
@@ -410,8 +546,14 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
 
   #stopListening(): void {
     if (this.socket.fileno() < 0) return;
+    if (this.#listen !== null) {
+      this.#listen.close();
+      this.socket.detach();
+      return;
+    }
+    const selector = this.selector as BaseSelector<unknown>;
     try {
-      if (!this.selector.closed && this.#acceptPausedUntil === 0) this.selector.unregister(this.socket);
+      if (!selector.closed && this.#acceptPausedUntil === 0) selector.unregister(this.socket);
     } catch {
       // Not registered.
     }
@@ -440,7 +582,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   #pauseAccepting(err: SyscallError): void {
     // The listening socket stays readable while the backlog is full, so a
     // level-triggered loop would spin: take it out of the selector.
-    this.selector.unregister(this.socket);
+    (this.selector as BaseSelector<unknown>).unregister(this.socket);
     this.#acceptPausedUntil = monotonicMs() + this.#retryMs;
     this.#resumeTimer = setTimeout(() => this.#resumeAccepting(), this.#retryMs);
     this.emit('acceptPaused', err);
@@ -450,7 +592,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     if (this.#acceptPausedUntil === 0 || this.#closed || this.#draining) return;
     clearTimeout(this.#resumeTimer);
     this.#acceptPausedUntil = 0;
-    this.selector.register(this.socket, EVENT_READ, this);
+    (this.selector as BaseSelector<unknown>).register(this.socket, EVENT_READ, this);
     this.emit('acceptResumed');
   }
 }

@@ -8,8 +8,30 @@
 import { EventEmitter } from 'node:events';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { CodedError, invalidArgType, invalidArgValue, outOfRange, SyscallError, type ErrorTarget } from '../errors.js';
-import { SHUT_WR, SOL_SOCKET, SO_ERROR, type Socket, type SocketAddress } from '../socket/index.js';
+import { SHUT_WR, SOL_SOCKET, SO_ERROR, Socket, type SocketAddress } from '../socket/index.js';
 import { EVENT_READ, EVENT_WRITE, type BaseSelector } from '../../selectors/index.js';
+import { Proactor, type Connection } from '../uring/proactor.js';
+
+/**
+ * What drives a Message: a selector (the readiness engine: epoll, poll or
+ * select) or a {@link Proactor} (the completion engine: io_uring, or its
+ * epoll stand-in).
+ */
+export type MessageLoop = BaseSelector<unknown> | Proactor;
+
+/** The two engines a Message or MessageServer can run on. */
+export type MessageEngine = 'epoll' | 'uring';
+
+// Connections a MessageServer on a Proactor accepted, keyed by the socket
+// object it hands to the factory: the Message made for it takes the
+// Connection over instead of attaching the fd again.
+const accepted = new WeakMap<Socket, Connection>();
+
+/** @internal MessageServer: `sock` wraps the fd of `conn`, already driven by the proactor. */
+export function handOver(sock: Socket, conn: Connection | null): void {
+  if (conn === null) accepted.delete(sock);
+  else accepted.set(sock, conn);
+}
 
 /** Events every Message emits. */
 export type MessageEvents = {
@@ -86,8 +108,8 @@ type EmitterClass = new <E extends MessageEvents>() => TypedEmitter<E>;
  * @typeParam E - the event map of the subclass.
  */
 export abstract class Message<E extends MessageEvents = MessageEvents> extends (EventEmitter as unknown as EmitterClass)<E> {
-  /** The selector the socket is registered with. */
-  readonly selector: BaseSelector<unknown>;
+  /** The selector the socket is registered with, or the Proactor that drives it. */
+  readonly selector: MessageLoop;
   /** The connection (non-blocking). */
   readonly sock: Socket;
   /** The peer's address, as accept()/connect got it. */
@@ -117,6 +139,15 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   #eof = false;
   #linger = false;
   #lingering = false;
+  // The completion engine's connection (null on a selector), data that
+  // arrived while reading was off, and an EOF that came behind it.
+  readonly #conn: Connection | null = null;
+  #pendingIn: Buffer[] | null = null;
+  #pendingInBytes = 0;
+  #pendingEof = false;
+  #replayQueued = false;
+  readonly #onTurnDeferred = (): void => this.#deferredTurn();
+  readonly #onReplay = (): void => this.#replay();
 
   /**
    * Take over `sock`: make it non-blocking and register it (for reading,
@@ -126,10 +157,9 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or inconsistent water mark.
    * @throws {KeyError} `ERR_FD_ALREADY_REGISTERED` if the socket is already registered.
    */
-  constructor(selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress, options: MessageOptions = {}, waitWritable = false) {
+  constructor(selector: MessageLoop, sock: Socket, addr: SocketAddress, options: MessageOptions = {}, waitWritable = false) {
     super();
     this.selector = selector;
-    this.sock = sock;
     this.addr = addr;
     const high = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (typeof high !== 'number' || Number.isNaN(high)) throw invalidArgType('highWaterMark', 'a number', high);
@@ -140,16 +170,163 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     this.#highWaterMark = high;
     this.#lowWaterMark = low;
     this.#writable = !waitWritable;
+    if (selector instanceof Proactor) {
+      let conn = accepted.get(sock);
+      if (conn === undefined) {
+        // The proactor owns the fd from now on; `sock` becomes a borrowed
+        // view of it (getpeername, setsockopt, ... keep working).
+        sock.setblocking(false);
+        const { family, type, proto } = sock;
+        const fd = sock.detach();
+        conn = selector.attach(fd, { connecting: waitWritable });
+        sock = new Socket(family, type, proto, fd, { borrowed: true });
+      } else {
+        accepted.delete(sock);
+      }
+      this.sock = sock;
+      this.#conn = conn;
+      this.#wire(conn, high, low);
+      return;
+    }
+    this.sock = sock;
     sock.setblocking(false);
     this.#mask = waitWritable ? EVENT_READ | EVENT_WRITE : EVENT_READ;
     selector.register(sock, this.#mask, this);
+  }
+
+  /** The engine driving this Message: `'uring'` on a Proactor (whatever its backend), else `'epoll'`. */
+  get engine(): MessageEngine {
+    return this.#conn === null ? 'epoll' : 'uring';
+  }
+
+  // Completion mode: the connection's callbacks are this Message's events.
+  #wire(conn: Connection, high: number, low: number): void {
+    // Told (ondrain) when the bytes buffered fall to the low-water mark
+    // after passing the high one; a subclass that wants onDrain is told
+    // whenever everything was sent.
+    const wantsDrain = this.onDrain !== Message.prototype.onDrain;
+    conn.highWaterMark = wantsDrain ? 1 : high + 1;
+    conn.lowWaterMark = wantsDrain ? 0 : low;
+    conn.ondata = (data) => {
+      this.#active = true;
+      if (this.#closed || this.#lingering) return;
+      if (this.#readable() && this.#pendingIn === null) {
+        try {
+          this.onData(data);
+        } catch (err) {
+          this.fail(err);
+        }
+      } else if (!this.#inputDone) {
+        // Reading is off (held, or too much output queued), or earlier
+        // input waits: keep it for later, in order. Held only for a turn,
+        // the engine keeps receiving until 64 KiB wait; then (and at once
+        // for the high-water mark) it pauses, so what waits here is
+        // bounded by that plus what the kernel had already completed.
+        (this.#pendingIn ??= []).push(Buffer.from(data));
+        this.#pendingInBytes += data.byteLength;
+        if (this.#pendingInBytes > READ_SIZE && !conn.isPaused) conn.pause();
+      }
+    };
+    conn.onend = () => {
+      this.#active = true;
+      if (this.#closed) return;
+      if (this.#lingering) this.close();
+      else if (this.#pendingIn !== null) this.#pendingEof = true;
+      else this.#eofArrived();
+    };
+    conn.ondrain = () => {
+      if (this.#closed) return;
+      this.#active = true;
+      try {
+        if (this.#readPaused && conn.bufferedAmount <= this.#lowWaterMark) this.#readPaused = false;
+        if (conn.bufferedAmount === 0) this.onDrain();
+        if (this.#turn && !this.#closed) this.#takeTurn();
+        else this.#updateMask();
+      } catch (err) {
+        this.fail(err);
+      }
+    };
+    conn.onconnect = (errno) => {
+      if (this.#closed) return;
+      try {
+        if (errno !== 0) {
+          this.#checkConnect(errno);
+          return;
+        }
+        this.#writable = true;
+        this.onWritable();
+        this.#updateMask();
+      } catch (err) {
+        this.fail(err);
+      }
+    };
+    conn.onclose = (err) => {
+      if (err !== null) this.fail(err);
+      else this.close();
+    };
+  }
+
+  #readable(): boolean {
+    return !this.#inputDone && !this.#readPaused && !this.#held;
+  }
+
+  #eofArrived(): void {
+    this.#eof = true;
+    this.#inputDone = true;
+    try {
+      this.#updateMask();
+      this.onEnd();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  // Completion mode: hand over what arrived while reading was off.
+  #replay(): void {
+    this.#replayQueued = false;
+    let queue = this.#pendingIn;
+    while (queue !== null && !this.#closed && this.#readable()) {
+      const data = queue.shift() as Buffer;
+      this.#pendingInBytes -= data.byteLength;
+      if (queue.length === 0) {
+        this.#pendingIn = queue = null;
+        this.#pendingInBytes = 0;
+      }
+      try {
+        this.onData(data);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+    }
+    if (this.#pendingIn === null && this.#pendingEof && !this.#closed) {
+      this.#pendingEof = false;
+      this.#eofArrived();
+    }
+    this.#updateMask();
+  }
+
+  #deferredTurn(): void {
+    if (this.#closed || !this.#turn) return;
+    try {
+      this.#takeTurn();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** Whether close() ran. */
   get closed(): boolean { return this.#closed; }
 
   /** Bytes queued and not yet accepted by the kernel. */
-  get pendingBytes(): number { return this.#outBytes; }
+  get pendingBytes(): number { return this.#conn === null ? this.#outBytes : this.#conn.bufferedAmount; }
+
+  /**
+   * Bytes received but not yet handed to {@link Message.onData} because
+   * reading was off when they came (the completion engine only: a
+   * selector leaves them in the kernel).
+   */
+  get heldInput(): number { return this.#pendingInBytes; }
 
   /** Whether reading is paused because too much output is queued. */
   get readPaused(): boolean { return this.#readPaused; }
@@ -215,7 +392,7 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
    * Never throws: failures close this connection and emit 'error'.
    */
   processEvents(mask: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#conn !== null) return;
     // A turn asked for in this very pass waits for the next one.
     const turn = this.#turn;
     try {
@@ -243,6 +420,17 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   write(data: Uint8Array): boolean {
     if (!(data instanceof Uint8Array)) throw invalidArgType('data', 'a Buffer or Uint8Array', data);
     if (this.#closed) return false;
+    const conn = this.#conn;
+    if (conn !== null) {
+      // After end(): the connection closes once flushed, nothing more is taken.
+      if (conn.isClosing) return false;
+      conn.send(data);
+      if (conn.bufferedAmount > this.#highWaterMark && !this.#readPaused) {
+        this.#readPaused = true;
+        this.#updateMask();
+      }
+      return !this.#readPaused;
+    }
     let rest = data;
     if (this.#outBytes === 0 && this.#writable) {
       let sent: number;
@@ -269,6 +457,12 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   end(): void {
     if (this.#closed) return;
     this.#inputDone = true;
+    if (this.#conn !== null) {
+      this.#pendingIn = null;
+      this.#pendingInBytes = 0;
+      this.#finish();
+      return;
+    }
     if (this.#outBytes === 0) this.#finish();
     else {
       this.#closeWhenFlushed = true;
@@ -298,12 +492,21 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
     this.#out = [];
     this.#outBytes = 0;
     try {
-      if (this.#mask !== 0) this.selector.unregister(this.sock);
+      if (this.#mask !== 0) (this.selector as BaseSelector<unknown>).unregister(this.sock);
     } catch {
       // Already unregistered, or the selector was closed first.
     }
     this.#mask = 0;
-    this.sock.close();
+    this.#pendingIn = null;
+    this.#pendingInBytes = 0;
+    if (this.#conn !== null) {
+      // The proactor closes the fd (after cancelling what is in flight on
+      // it); this view of it lets go.
+      this.#conn.close();
+      this.sock.detach();
+    } else {
+      this.sock.close();
+    }
     this.#notify('close', []);
   }
 
@@ -381,6 +584,17 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
    * WRITE, which a connected socket reports at once.
    */
   protected requestTurn(): void {
+    const conn = this.#conn;
+    if (conn !== null) {
+      if (!this.#turn && !this.#closed) {
+        this.#turn = true;
+        // As a selector's turn comes with writability: while the kernel
+        // has not taken all our output, the turn waits until it has, so a
+        // peer that does not read stops the work.
+        if (conn.requestDrain(0)) (this.selector as Proactor).defer(this.#onTurnDeferred);
+      }
+      return;
+    }
     this.#turn = true;
     this.#updateMask();
   }
@@ -398,8 +612,8 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
 
   // Still connecting and an event came: a failed connect shows in
   // SO_ERROR (connect(2), EINPROGRESS); report it as the connect error.
-  #checkConnect(): void {
-    const errno = this.sock.getsockopt(SOL_SOCKET, SO_ERROR) as number;
+  #checkConnect(known?: number): void {
+    const errno = known ?? this.sock.getsockopt(SOL_SOCKET, SO_ERROR) as number;
     if (errno === 0) return;
     const addr = this.addr;
     const target: ErrorTarget = typeof addr === 'string' ? { path: addr }
@@ -484,6 +698,18 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   // Close after end(); after shutdown(), linger: FIN, then drop what the
   // peer still sends until its EOF (or a timeout, or the shutdown deadline).
   #finish(): void {
+    const conn = this.#conn;
+    if (conn !== null) {
+      if (!this.#linger || this.#eof || this.#lingering) {
+        if (conn.bufferedAmount === 0) this.close();
+        else conn.end(); // onclose closes this Message
+        return;
+      }
+      this.#lingering = true;
+      conn.shutdownWrite();
+      this.#updateMask();
+      return;
+    }
     if (!this.#linger || this.#eof || this.#lingering) {
       this.close();
       return;
@@ -519,6 +745,22 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
 
   #updateMask(): void {
     if (this.#closed) return;
+    const conn = this.#conn;
+    if (conn !== null) {
+      const waiting = this.#pendingIn !== null || this.#pendingEof;
+      if (this.#lingering || (this.#readable() && !waiting)) {
+        if (conn.isPaused) conn.resume();
+      } else if (this.#readable()) {
+        // Hand over what waits first (in a turn of its own), then receive again.
+        if (!this.#replayQueued) {
+          this.#replayQueued = true;
+          (this.selector as Proactor).defer(this.#onReplay);
+        }
+      } else if (this.#readPaused && !conn.isPaused) {
+        conn.pause();
+      }
+      return;
+    }
     let mask = 0;
     if ((!this.#inputDone && !this.#readPaused && !this.#held) || this.#lingering) mask |= EVENT_READ;
     if (this.#outBytes > 0 || !this.#writable || this.#turn) mask |= EVENT_WRITE;
@@ -530,9 +772,15 @@ export abstract class Message<E extends MessageEvents = MessageEvents> extends (
   // cannot spin the loop while we are not reading.
   #setMask(mask: number): void {
     if (mask === this.#mask || this.#closed) return;
-    if (mask === 0) this.selector.unregister(this.sock);
-    else if (this.#mask === 0) this.selector.register(this.sock, mask, this);
-    else this.selector.modify(this.sock, mask, this);
+    if (this.#conn !== null) {
+      // Completion mode: 'r' reads, 'w' alone holds reading.
+      this.holdReading((mask & EVENT_READ) === 0);
+      return;
+    }
+    const selector = this.selector as BaseSelector<unknown>;
+    if (mask === 0) selector.unregister(this.sock);
+    else if (this.#mask === 0) selector.register(this.sock, mask, this);
+    else selector.modify(this.sock, mask, this);
     this.#mask = mask;
   }
 }

@@ -5,11 +5,11 @@
 
 import { CodedError, invalidArgType, outOfRange, ProtocolError } from '../errors.js';
 import type { Socket, SocketAddress } from '../socket/index.js';
-import type { BaseSelector } from '../../selectors/index.js';
+
 import {
   createResponse, encodeMessage, FrameParser, type Frame, type FrameParserOptions, type JsonStyle, type MessageSpec,
 } from '../protocol/index.js';
-import { Message, TIMEOUT_BETWEEN, TIMEOUT_BUSY, type MessageEvents, type MessageOptions } from './message.js';
+import { Message, TIMEOUT_BETWEEN, TIMEOUT_BUSY, type MessageEvents, type MessageLoop, type MessageOptions } from './message.js';
 
 /** Events of a {@link ServerMessage}. */
 export type ServerMessageEvents = MessageEvents & {
@@ -89,7 +89,7 @@ export class ServerMessage extends Message<ServerMessageEvents> {
    * @throws {RangeError} for bad limits or water marks.
    * @throws {KeyError} `ERR_FD_ALREADY_REGISTERED` if the socket is already registered.
    */
-  constructor(selector: BaseSelector<unknown>, sock: Socket, addr: SocketAddress, options: ServerMessageOptions = {}) {
+  constructor(selector: MessageLoop, sock: Socket, addr: SocketAddress, options: ServerMessageOptions = {}) {
     const respond = options.respond ?? createResponse;
     if (typeof respond !== 'function') throw invalidArgType('respond', 'a function', respond);
     const maxPending = options.maxPendingRequests ?? DEFAULT_MAX_PENDING;
@@ -185,6 +185,9 @@ export class ServerMessage extends Message<ServerMessageEvents> {
   }
 
   protected override onTurn(): void {
+    // On the completion engine there is no processEvents: a turn (which
+    // comes once the kernel took our output) is the new allowance.
+    if (this.engine === 'uring') this.#sinceTurn = 0;
     if (this.#stopped && this.pendingRequests < this.#maxPending) this.#resume();
   }
 

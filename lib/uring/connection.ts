@@ -23,6 +23,7 @@ export interface ConnectionState {
 /** The per-connection operations every engine implements. */
 export interface ConnectionOps<S extends ConnectionState = ConnectionState> {
   send(c: S, data: Uint8Array): boolean;
+  requestDrain(c: S, bytes?: number): boolean;
   pause(c: S): void;
   resume(c: S): void;
   end(c: S): void;
@@ -152,6 +153,16 @@ export class Connection {
    */
   send(data: Uint8Array): boolean {
     return this.#ops.send(this.#state, data);
+  }
+
+  /**
+   * Ask for `ondrain` once the bytes buffered fall to `bytes` (default
+   * {@link lowWaterMark}, as after a send() that returned false; 0: once
+   * the kernel took everything).
+   * @returns true (and nothing is scheduled) when they already are that low.
+   */
+  requestDrain(bytes?: number): boolean {
+    return this.#ops.requestDrain(this.#state, bytes);
   }
 
   /**

@@ -106,6 +106,8 @@ class ConnState implements ConnectionState {
   queue: Uint8Array[] = [];
   queued = 0;
   needDrain = false;
+  /** ondrain runs once `buffered` is at most this (set with needDrain). */
+  drainAt = 0;
   highWaterMark: number;
   lowWaterMark = 0;
   /** Waiting for a non-blocking connect (a POLL_ADD for POLLOUT in flight). */
@@ -302,13 +304,13 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
       if (c.inflight === 0 && !c.connecting) this.#flush(c);
     }
     if (off < data.length) {
-      // A copy (Buffer.prototype.slice would be a view of the caller's memory).
-      const rest = Uint8Array.prototype.slice.call(data, off);
+      // A copy (small ones share Node's pooled slabs).
+      const rest = Buffer.from(data.subarray(off));
       c.queue.push(rest);
       c.queued += rest.length;
     }
     const ok = c.buffered < c.highWaterMark;
-    if (!ok) c.needDrain = true;
+    if (!ok) this.#wantDrain(c, c.lowWaterMark);
     this.#soon();
     return ok;
   }
@@ -355,6 +357,18 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
       this.#armRecv(c);
       this.#soon();
     }
+  }
+
+  /** @internal {@link Connection.requestDrain}. */
+  requestDrain(c: ConnState, bytes = c.lowWaterMark): boolean {
+    if (c.closing || c.buffered <= bytes) return true;
+    this.#wantDrain(c, bytes);
+    return false;
+  }
+
+  #wantDrain(c: ConnState, bytes: number): void {
+    c.drainAt = c.needDrain ? Math.max(c.drainAt, bytes) : bytes;
+    c.needDrain = true;
   }
 
   /** @internal {@link Connection.shutdownWrite}. */
@@ -536,7 +550,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
       }
       if (c.shutAfterFlush) this.#shutWrite(c);
     }
-    if (c.needDrain && buffered <= c.lowWaterMark) {
+    if (c.needDrain && buffered <= c.drainAt) {
       c.needDrain = false;
       c.conn.ondrain?.();
     }

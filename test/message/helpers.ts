@@ -3,11 +3,19 @@
 import type { Test } from 'tap';
 import { Socket, AF_INET, SOCK_STREAM } from '../../lib/socket/index.js';
 import { DefaultSelector, type BaseSelector } from '../../selectors/index.js';
-import { Message, MessageServer, type MessageServerOptions } from '../../lib/message/index.js';
+import { Message, MessageServer, type MessageLoop, type MessageServerOptions } from '../../lib/message/index.js';
+import { Proactor } from '../../lib/uring/index.js';
+
+/**
+ * The engine these suites run on: `TEST_MESSAGE_ENGINE=uring` (set by the
+ * wrappers in test/message/uring/) puts servers and clients on a Proactor;
+ * otherwise selectors (epoll).
+ */
+export const ENGINE: 'epoll' | 'uring' = process.env.TEST_MESSAGE_ENGINE === 'uring' ? 'uring' : 'epoll';
 
 /** A MessageServer on 127.0.0.1:<ephemeral>, running until teardown. */
 export function startServer(t: Test, options: MessageServerOptions): { server: MessageServer; port: number; done: Promise<void> } {
-  const server = new MessageServer(['127.0.0.1', 0], options);
+  const server = new MessageServer(['127.0.0.1', 0], ENGINE === 'uring' && options.selector === undefined ? { engine: 'uring', ...options } : options);
   const port = server.address()[1] as number;
   const ac = new AbortController();
   const done = server.run({ signal: ac.signal });
@@ -27,9 +35,9 @@ export function connecting(port: number): Socket {
   return sock;
 }
 
-/** A selector for client Messages, closed at teardown. */
-export function clientSelector(t: Test): BaseSelector<unknown> {
-  const sel = new DefaultSelector();
+/** A selector (or, on the uring engine, a Proactor) for client Messages, closed at teardown. */
+export function clientSelector(t: Test): MessageLoop {
+  const sel = ENGINE === 'uring' ? new Proactor() : new DefaultSelector();
   t.teardown(() => sel.close());
   return sel;
 }
@@ -38,7 +46,7 @@ export function clientSelector(t: Test): BaseSelector<unknown> {
  * Drive client Messages on `sel` until every one of `messages` closed (or
  * `ms` passed: then the remaining ones are closed and the promise rejects).
  */
-export async function drive(sel: BaseSelector<unknown>, messages: Message[], ms = 10_000): Promise<void> {
+export async function drive(sel: MessageLoop, messages: Message[], ms = 10_000): Promise<void> {
   let open = messages.filter((m) => !m.closed).length;
   if (open === 0) return;
   const ac = new AbortController();
@@ -50,7 +58,13 @@ export async function drive(sel: BaseSelector<unknown>, messages: Message[], ms 
     timedOut = true;
     ac.abort();
   }, ms);
-  await sel.run((key, mask) => (key.data as Message).processEvents(mask), { signal: ac.signal });
+  if (sel instanceof Proactor) {
+    sel.start(); // may finish everything at once (a refused connect)
+    if (!ac.signal.aborted) await new Promise((resolve) => ac.signal.addEventListener('abort', resolve, { once: true }));
+    sel.stop();
+  } else {
+    await sel.run((key, mask) => (key.data as Message).processEvents(mask), { signal: ac.signal });
+  }
   clearTimeout(guard);
   if (timedOut) {
     for (const m of messages) m.close();
@@ -65,4 +79,14 @@ export async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Run `sel` synchronously (100 ms waits, at most `turns` of them) until `cond()` holds. */
+export function pumpUntil(sel: MessageLoop, cond: () => boolean, turns = 50): void {
+  for (let i = 0; i < turns && !cond(); i++) {
+    if (sel instanceof Proactor) sel.turn(100);
+    else for (const [key, mask] of sel.select(0.1)) (key.data as Message).processEvents(mask);
+  }
+  // What the callbacks queued (an echo's send) goes to the kernel with the next enter.
+  if (sel instanceof Proactor) sel.turn(0);
 }

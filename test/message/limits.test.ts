@@ -6,7 +6,7 @@ import { Socket } from '../../lib/socket/index.js';
 import { DefaultSelector } from '../../selectors/index.js';
 import { MessageServer, ServerMessage, type Message, type MessageServerOptions, type ServerMessageOptions } from '../../lib/message/index.js';
 import { createRequest, createResponse, encodeMessage, FrameParser, type Frame } from '../../lib/protocol/index.js';
-import { connecting, startServer } from './helpers.js';
+import { connecting, ENGINE, startServer } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -282,17 +282,17 @@ t.test('fairness: a pipelining connection is parsed in turns', async (t) => {
 });
 
 t.test('option validation, limits and nextTick', async (t) => {
-  const make = (o: Partial<MessageServerOptions>) => () => new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), ...o }).close();
+  const make = (o: Partial<MessageServerOptions>) => () => new MessageServer(['127.0.0.1', 0], { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), ...o }).close();
   t.throws(make({ idleTimeout: -1 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(make({ requestTimeout: Number.NaN }), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(make({ maxConnections: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(make({ maxConnections: 'many' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
-  const off = new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), idleTimeout: Infinity, requestTimeout: 0 });
+  const off = new MessageServer(['127.0.0.1', 0], { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), idleTimeout: Infinity, requestTimeout: 0 });
   t.same(off.limits, { idleTimeout: 0, requestTimeout: 0, maxConnections: 10_000 });
   t.equal(off.nextTick, null, 'no timeouts: nothing scheduled');
   t.equal(off.tick(), true);
   off.close();
-  const on = new MessageServer(['127.0.0.1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { maxPendingRequests: 1 }), idleTimeout: 400 });
+  const on = new MessageServer(['127.0.0.1', 0], { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { maxPendingRequests: 1 }), idleTimeout: 400 });
   const next = on.nextTick!;
   t.ok(next > 0 && next <= 0.1, `the sweep is due within a quarter of the smaller timeout (${next} s)`);
   t.throws(() => on.shutdown('soon' as never), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -309,6 +309,7 @@ t.test('option validation, limits and nextTick', async (t) => {
 
 t.test('a custom blocking loop: serveForever() sweeps the timeouts itself', async (t) => {
   const server = new MessageServer(['127.0.0.1', 0], {
+    engine: ENGINE,
     createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr, { keepAlive: true }),
     idleTimeout: 100,
     requestTimeout: 0,

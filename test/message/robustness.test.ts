@@ -5,7 +5,7 @@ import { ServerMessage, ClientMessage, type Message } from '../../lib/message/in
 import { createRequest } from '../../lib/protocol/index.js';
 import { ProtocolError } from '../../lib/errors.js';
 import { Socket, AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER } from '../../lib/socket/index.js';
-import { clientSelector, connecting, drive, startServer, until } from './helpers.js';
+import { clientSelector, connecting, drive, ENGINE, startServer, until } from './helpers.js';
 
 function rawClient(t: Test, port: number): Socket {
   const s = new Socket(AF_INET, SOCK_STREAM);
@@ -231,7 +231,7 @@ t.test('MessageServer picks the family from the address: IPv6 and AF_UNIX', asyn
   const dir = mkdtempSync(join(tmpdir(), 'ns-ms-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'app.sock');
-  const unix = new MessageServer(path, { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+  const unix = new MessageServer(path, { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
   t.teardown(() => unix.close());
   t.equal(unix.socket.family, AF_UNIX);
   t.equal(unix.address(), path);
@@ -239,7 +239,7 @@ t.test('MessageServer picks the family from the address: IPv6 and AF_UNIX', asyn
   t.equal(unix.pauseRemaining, null);
   let v6: InstanceType<typeof MessageServer> | undefined;
   try {
-    v6 = new MessageServer(['::1', 0], { createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
+    v6 = new MessageServer(['::1', 0], { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr) });
   } catch (err) {
     t.comment(`no ::1 here: ${(err as Error).message}`);
   }

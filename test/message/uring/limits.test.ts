@@ -1,0 +1,3 @@
+// test/message/limits.test.ts again, with servers and clients on the completion engine (engine 'uring').
+process.env.TEST_MESSAGE_ENGINE = 'uring';
+await import('../limits.test.js');

@@ -1,0 +1,3 @@
+// test/message/robustness.test.ts again, with servers and clients on the completion engine (engine 'uring').
+process.env.TEST_MESSAGE_ENGINE = 'uring';
+await import('../robustness.test.js');
