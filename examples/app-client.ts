@@ -29,6 +29,7 @@ import {
   SyscallError,
 } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
+import { untilClosed } from './common/proactor-loop.js';
 
 async function main(ctx: ProgramContext): Promise<number> {
   const [host, portText, action, value] = ctx.args;
@@ -37,6 +38,8 @@ async function main(ctx: ProgramContext): Promise<number> {
   if (!Number.isInteger(repeat) || repeat < 1) ctx.usageError(`invalid --repeat '${String(ctx.flags.repeat)}'`);
   const request = createRequest(action, value);
   const sel = ctx.selector<ClientMessage>();
+  // --engine uring: the Message runs on a Proactor (and the selector stays empty).
+  const proactor = ctx.engine === 'uring' ? ctx.proactor() : null;
   const addr: [string, number] = [host, port];
   const peer = formatAddress(addr);
   ctx.log('starting connection to', peer);
@@ -46,7 +49,7 @@ async function main(ctx: ProgramContext): Promise<number> {
   try {
     const errno = sock.connectEx(addr);
     if (errno !== 0 && errno !== EINPROGRESS) throw new SyscallError(errno, 'connect', { address: host, port });
-    const message = new ClientMessage(sel, sock, addr, Array.from({ length: repeat }, () => request), { keepAlive: false });
+    const message = new ClientMessage(proactor ?? sel, sock, addr, Array.from({ length: repeat }, () => request), { keepAlive: false });
     let responses = 0;
     message.on('request', (_r, frame) => ctx.log('sending', pythonRepr(frame), 'to', peer));
     message.on('response', (response) => {
@@ -68,6 +71,7 @@ async function main(ctx: ProgramContext): Promise<number> {
       ctx.log('closing connection to', peer);
       if (responses < repeat) failed = true;
     });
+    if (proactor !== null) await untilClosed(proactor, [message], ctx.signal);
     // #region loop
     // Python: select(timeout=1) until no socket is registered (or Ctrl-C).
     while ((sel.getMap()?.size ?? 0) > 0 && !ctx.signal.aborted) {
@@ -78,6 +82,7 @@ async function main(ctx: ProgramContext): Promise<number> {
     }
     // #endregion loop
   } finally {
+    proactor?.close();
     sel.close();
     sock.close();
   }
@@ -89,7 +94,7 @@ const spec: ProgramSpec = {
   usage: '<host> <port> <action> <value>',
   summary: "Real Python's app-client: one JSON-header request over a non-blocking connection",
   positionals: { min: 4, max: 4 },
-  common: ['backend', 'trace', 'quiet'],
+  common: ['backend', 'engine', 'trace', 'quiet'],
   options: {
     repeat: { type: 'string', help: 'send the request N times, pipelined on one connection (app-server answers them all, with or without --keep-alive)' },
   },

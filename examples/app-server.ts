@@ -68,7 +68,7 @@ const spec: ProgramSpec = {
   usage: '<host> <port>',
   summary: "Real Python's app-server: JSON-header request/response server on a selector loop",
   positionals: { min: 2, max: 2 },
-  common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
+  common: ['backend', 'engine', 'trace', 'quiet', 'backlog', 'async'],
   options: {
     ...LIMIT_OPTIONS,
     ...WORKERS_OPTION,

@@ -32,6 +32,7 @@ import {
   pythonRepr,
 } from '../lib/index.js';
 import { runMain, type ProgramContext, type ProgramSpec } from './common/program.js';
+import { turnUntilClosed } from './common/proactor-loop.js';
 
 const messages = [Buffer.from('Message 1 from client.'), Buffer.from('Message 2 from client.')];
 
@@ -41,6 +42,8 @@ function main(ctx: ProgramContext): number {
   const numConns = Number(countText);
   if (!/^\d+$/.test(countText) || numConns < 1) ctx.usageError(`invalid num_connections '${countText}'`);
   const sel = ctx.selector<EchoMessage>();
+  // --engine uring: the Messages run on a Proactor (and the selector stays empty).
+  const proactor = ctx.engine === 'uring' ? ctx.proactor() : null;
   const serverAddr: [string, number] = [host, port];
   const open: EchoMessage[] = [];
   let failed = 0;
@@ -57,7 +60,7 @@ function main(ctx: ProgramContext): number {
       throw err;
     }
     // Registers the socket for READ|WRITE with the message as data.
-    const message = new EchoMessage(sel, sock, serverAddr, { messages });
+    const message = new EchoMessage(proactor ?? sel, sock, serverAddr, { messages });
     open.push(message);
     if (!ctx.quiet) {
       message.on('send', (m) => console.log('sending', pythonRepr(m), 'to connection', connid));
@@ -78,6 +81,7 @@ function main(ctx: ProgramContext): number {
 
   try {
     for (let i = 0; i < numConns; i++) startConnection(i + 1);
+    if (proactor !== null) turnUntilClosed(proactor, open);
     // Python: select(timeout=1) until no socket is monitored (Ctrl-C: KeyboardInterrupt).
     while ((sel.getMap()?.size ?? 0) > 0) {
       for (const [key, mask] of sel.select(1)) {
@@ -87,6 +91,7 @@ function main(ctx: ProgramContext): number {
     }
   } finally {
     for (const m of open) m.close();
+    proactor?.close();
     sel.close();
   }
   return failed > 0 ? 1 : 0;
@@ -97,7 +102,7 @@ const spec: ProgramSpec = {
   usage: '<host> <port> <num_connections>',
   summary: "Real Python's multiconn-client: N non-blocking connections, two messages each, on one selector",
   positionals: { min: 3, max: 3 },
-  common: ['backend', 'trace', 'quiet'],
+  common: ['backend', 'engine', 'trace', 'quiet'],
   help: 'Needs an echo server: node-selectors multiconn-server <host> <port>',
   main,
 };

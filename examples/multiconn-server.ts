@@ -66,7 +66,7 @@ const spec: ProgramSpec = {
   usage: '<host> <port>',
   summary: "Real Python's multiconn-server: echo server for many connections on one selector loop",
   positionals: { min: 2, max: 2 },
-  common: ['backend', 'trace', 'quiet', 'backlog', 'async'],
+  common: ['backend', 'engine', 'trace', 'quiet', 'backlog', 'async'],
   options: { ...LIMIT_OPTIONS, ...WORKERS_OPTION },
   help: 'Talk to it with: node-selectors multiconn-client <host> <port> <num_connections>, or nc <host> <port>',
   main,

@@ -23,11 +23,13 @@ import {
   EVENT_READ,
   EVENT_WRITE,
   type BaseSelector,
+  type MessageEngine,
   type SelectorKey,
 } from '../../lib/index.js';
+import { Proactor } from '../../lib/uring/index.js';
 
 /** Common flags a program may take. */
-export type CommonFlag = 'backend' | 'trace' | 'quiet' | 'backlog' | 'async';
+export type CommonFlag = 'backend' | 'trace' | 'quiet' | 'backlog' | 'async' | 'engine';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
 
@@ -47,6 +49,13 @@ export interface ProgramContext {
   backlog(fallback: number): number;
   /** A new selector of the `--backend` class (default: DefaultSelector). */
   selector<T = unknown>(): BaseSelector<T>;
+  /** `--engine`: `'uring'` (the completion engine) or `'epoll'` (selectors; the default). */
+  readonly engine: MessageEngine;
+  /**
+   * A new Proactor (for `--engine uring`); with `--trace`, one line says
+   * what it runs on (io_uring, or epoll and why io_uring is unavailable).
+   */
+  proactor(): Proactor;
   /** Print a line, unless `--quiet`. */
   log(...parts: unknown[]): void;
   /** `--trace`: print a readiness event as it is dispatched (no-op otherwise). */
@@ -90,7 +99,15 @@ const COMMON: Record<CommonFlag, OptionSpec & { help: string }> = {
   quiet: { type: 'boolean', help: 'no per-message output (for benchmarks)' },
   backlog: { type: 'string', help: 'listen() backlog (how many connections may wait to be accepted)' },
   async: { type: 'boolean', help: "wait with selectAsync() in Node's loop instead of a blocking select()" },
+  engine: { type: 'string', help: 'epoll (default): a selector says when sockets are ready; uring: io_uring completes the I/O (epoll stands in where io_uring is unavailable)' },
 };
+
+/** The one line `--trace` prints about a Proactor. */
+export function engineNotice(proactor: Proactor): string {
+  return proactor.backend === 'io_uring'
+    ? 'engine: uring on io_uring'
+    : `engine: uring on epoll (io_uring unavailable: ${proactor.fallbackReason ?? 'epoll asked for'})`;
+}
 
 const INTERRUPTED = 'caught keyboard interrupt, exiting';
 
@@ -216,8 +233,20 @@ export async function runProgram(spec: ProgramSpec, argv: string[]): Promise<num
     interrupts.disable();
     return 2;
   }
+  const engine = flags.engine ?? 'epoll';
+  if (engine !== 'epoll' && engine !== 'uring') {
+    process.stderr.write(`${spec.name}: unknown engine '${String(engine)}' (use epoll or uring)\n${usageLine(spec)}\n`);
+    interrupts.disable();
+    return 2;
+  }
+  if (engine === 'uring' && flags.backend !== undefined) {
+    process.stderr.write(`${spec.name}: --backend picks a selector: not with --engine uring\n${usageLine(spec)}\n`);
+    interrupts.disable();
+    return 2;
+  }
   const ctx: ProgramContext = {
     name: spec.name,
+    engine,
     args: positionals,
     flags,
     signal: controller.signal,
@@ -230,6 +259,11 @@ export async function runProgram(spec: ProgramSpec, argv: string[]): Promise<num
     },
     selector<T>() {
       return new Selector<T>();
+    },
+    proactor() {
+      const proactor = new Proactor();
+      if (flags.trace === true) console.log(engineNotice(proactor));
+      return proactor;
     },
     log(...parts) {
       if (!quiet) console.log(...parts);

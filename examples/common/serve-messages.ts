@@ -14,9 +14,11 @@
  */
 
 import {
-  KeyboardInterrupt, MessageServer, MessageServerWorkers, formatAddress, type Message, type MessageFactory, type WorkerFactoryModule,
+  KeyboardInterrupt, MessageServer, MessageServerWorkers, formatAddress, type Message, type MessageEngine, type MessageFactory,
+  type WorkerFactoryModule,
 } from '../../lib/index.js';
-import type { ProgramContext, ProgramSpec } from './program.js';
+import { Proactor } from '../../lib/uring/index.js';
+import { engineNotice, type ProgramContext, type ProgramSpec } from './program.js';
 import { printListening } from './raw-loop.js';
 
 /** The flags of the limits, for a program's `options`. */
@@ -59,22 +61,25 @@ export function serveMessages(
   const workers = seconds(ctx, 'workers', 1);
   if (!Number.isInteger(workers) || workers < 1) ctx.usageError(`invalid --workers '${String(ctx.flags.workers)}'`);
   if (workers > 1) {
-    if (ctx.flags.backend !== undefined || ctx.flags.trace === true) ctx.usageError('--workers runs epoll in every worker: no --backend or --trace');
-    const limits = { backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections };
+    if (ctx.flags.backend !== undefined || ctx.flags.trace === true) ctx.usageError('--workers runs the default loop in every worker: no --backend or --trace');
+    const limits = { backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections, engine: ctx.engine };
     return serveWithWorkers(host, port, workers, factory, limits, shutdownMs);
   }
-  const selector = ctx.selector();
+  // --engine uring: the server makes its own Proactor (and closes it).
+  const selector = ctx.engine === 'uring' ? undefined : ctx.selector();
   let server: MessageServer;
   try {
-    server = new MessageServer([host, port], { createMessage, selector, backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections });
+    server = new MessageServer([host, port], {
+      createMessage, selector, engine: ctx.engine, backlog: ctx.backlog(128), idleTimeout, requestTimeout, maxConnections,
+    });
   } catch (err) {
-    selector.close();
+    selector?.close();
     throw err;
   }
   // The server leaves a selector it was given open: close both.
   const close = (): void => {
     server.close();
-    selector.close();
+    selector?.close();
   };
   printListening(server.socket, host);
   // A connection refused (too many open, or an fd select() cannot watch): one line each, even with --quiet.
@@ -87,7 +92,14 @@ export function serveMessages(
     console.log(`out of file descriptors (${err.code}): pausing accept, retrying every 100 ms`);
   });
   if (ctx.flags.trace === true) {
-    server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
+    if (server.selector instanceof Proactor) {
+      // No readiness events to show: the kernel completes the I/O. One
+      // line says on what, and one per connection accepted.
+      console.log(engineNotice(server.selector));
+      server.on('connection', (m) => console.log(`trace: accepted fd ${m.sock.fileno()} ${formatAddress(m.addr)}`));
+    } else {
+      server.on('dispatch', (key, mask) => ctx.trace(key, mask, key.data === server ? 'listening socket' : (key.data as Message).addr));
+    }
   }
   if (ctx.flags.async === true) {
     // Wait in Node's loop. The first signal drains, the second stops the loop.
@@ -127,7 +139,7 @@ export function serveMessages(
  */
 async function serveWithWorkers(
   host: string, port: number, workers: number, factory: WorkerFactoryModule,
-  limits: { backlog: number; idleTimeout: number; requestTimeout: number; maxConnections: number }, shutdownMs: number,
+  limits: { backlog: number; idleTimeout: number; requestTimeout: number; maxConnections: number; engine: MessageEngine }, shutdownMs: number,
 ): Promise<void> {
   const group = new MessageServerWorkers([host, port], { workers, createMessage: factory, ...limits });
   // A worker that fails (after all listened) is reported; the others serve on.

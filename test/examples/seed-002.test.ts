@@ -7,8 +7,21 @@ import { readFileSync } from 'node:fs';
 import { encodeMessage, createRequest } from '../../lib/index.js';
 import {
   INTERRUPTED, PY, ROOT, burst, cpuTicks, echo, freePort, interrupt, noPython, rawClient,
-  runProgram, settleFds, silentServer, sleep, spawnProc, spawnProgram, startServer, waitCount, waitListening,
+  runProgram as runOn, settleFds, silentServer, sleep, spawnProc, spawnProgram as spawnOn, startServer as startOn, waitCount, waitListening,
 } from './server-harness.js';
+import type { SpawnOptions } from './server-harness.js';
+
+// TEST_PROGRAM_ENGINE=uring (test/examples/uring/seed-002.test.ts) runs the
+// Message programs with --engine uring: the same checks on the completion engine.
+const URING = process.env.TEST_PROGRAM_ENGINE === 'uring';
+const ENGINE_PROGRAMS = new Set(['multiconn-server', 'multiconn-client', 'app-server', 'app-client']);
+const SAME_ON_BOTH = { skip: URING ? 'no --engine: the same on both engines' : false };
+function withEngine(name: string, args: string[]): string[] {
+  return URING && ENGINE_PROGRAMS.has(name) ? ['--engine', 'uring', ...args] : args;
+}
+const startServer = (t: Test, name: string, args: string[] = [], opts?: SpawnOptions) => startOn(t, name, withEngine(name, args), opts);
+const runProgram = (t: Test, name: string, args: string[], opts?: SpawnOptions) => runOn(t, name, withEngine(name, args), opts);
+const spawnProgram = (t: Test, name: string, args: string[], opts?: SpawnOptions) => spawnOn(t, name, withEngine(name, args), opts);
 
 /** Python's echo programs hard-code PORT = 65432: run them with another port. */
 function pythonEcho(t: Test, file: 'echo-server.py' | 'echo-client.py', port: number) {
@@ -20,7 +33,7 @@ function python(t: Test, file: string, args: string[]) {
   return spawnProc(t, 'python3', ['-u', PY(file), ...args], { timeoutMs: 30_000 });
 }
 
-t.test('echo-server and echo-client', async (t) => {
+t.test('echo-server and echo-client', SAME_ON_BOTH, async (t) => {
   t.test('the TypeScript pair: one connection, then the server exits', async (t) => {
     const { proc, port } = await startServer(t, 'echo-server');
     const client = await runProgram(t, 'echo-client', ['127.0.0.1', String(port)]);
@@ -147,7 +160,8 @@ t.test('multiconn-server', async (t) => {
     t.equal(proc.out(), `listening on ('127.0.0.1', ${port})\n${INTERRUPTED}\n`);
   });
 
-  for (const args of [['--backend', 'poll'], ['--backend', 'select'], ['--async'], ['--async', '--backend', 'poll']]) {
+  const variants = URING ? [['--async']] : [['--backend', 'poll'], ['--backend', 'select'], ['--async'], ['--async', '--backend', 'poll']];
+  for (const args of variants) {
     t.test(`multiconn-server ${args.join(' ')}`, async (t) => {
       const { proc, port, base } = await startServer(t, 'multiconn-server', ['--quiet', ...args]);
       const client = await runProgram(t, 'multiconn-client', ['--quiet', '127.0.0.1', String(port), '5']);
@@ -157,12 +171,17 @@ t.test('multiconn-server', async (t) => {
     });
   }
 
-  t.test('--trace shows each readiness event', async (t) => {
+  t.test('--trace shows each readiness event (on the ring: the engine, and each connection)', async (t) => {
     const { proc, port, base } = await startServer(t, 'multiconn-server', ['--trace']);
     t.equal((await echo(port, 'traced')).toString(), 'traced');
     await proc.waitFor('closing connection to');
-    t.match(proc.out(), /^trace: fd \d+ listening socket READ$/m);
-    t.match(proc.out(), /^trace: fd \d+ \('127\.0\.0\.1', \d+\) READ$/m);
+    if (URING) {
+      t.match(proc.out(), /^engine: uring on (io_uring|epoll \(io_uring unavailable: .+\))$/m);
+      t.match(proc.out(), /^trace: accepted fd \d+ \('127\.0\.0\.1', \d+\)$/m);
+    } else {
+      t.match(proc.out(), /^trace: fd \d+ listening socket READ$/m);
+      t.match(proc.out(), /^trace: fd \d+ \('127\.0\.0\.1', \d+\) READ$/m);
+    }
     await interrupt(t, proc, base);
   });
 });
@@ -271,7 +290,7 @@ t.test('app-server and app-client', async (t) => {
   });
 });
 
-t.test('arguments, --help and EADDRINUSE', async (t) => {
+t.test('arguments, --help and EADDRINUSE', SAME_ON_BOTH, async (t) => {
   const programs: Array<[string, string, string[]]> = [
     // name, usage, wrong arguments
     ['echo-server', '[host] [port]', ['127.0.0.1', '1', 'extra']],
