@@ -11,4 +11,7 @@ export {
   type RingOptions, type RingStats, type CompletionHandler, type UringSupport,
 } from './ring.js';
 export { BufferRing, bufferId } from './buffer-ring.js';
-export { Proactor, Connection, type ProactorOptions, type ProactorStats } from './proactor.js';
+export {
+  Proactor, Connection, type ProactorOptions, type ProactorStats, type ProactorBackend, type ProactorConstructorOptions,
+  type ListenHandle, type AttachOptions, type AcceptErrorHandler,
+} from './proactor.js';
