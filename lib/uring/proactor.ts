@@ -32,6 +32,7 @@ import {
 } from '../sys/constants.js';
 import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
 import { check, errnoOf } from '../sys/check.js';
+import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
 import { libc, type FdWatcher } from '../sys/libc.js';
 import { BufferRing, bufferId } from './buffer-ring.js';
 import { Ring, uringClosedError, uringSupport } from './ring.js';
@@ -162,6 +163,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   #kickScheduled = false;
   #draining = false;
   #deferred: Array<() => void> = [];
+  #turns = 0;
   #spare: Array<() => void> = [];
   readonly #kick = (): void => {
     this.#kickScheduled = false;
@@ -610,6 +612,9 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   turn(timeoutMs = -1): number {
     this.#assertOpen();
     const wait = this.#deferred.length > 0 ? 0 : timeoutMs;
+    // Ctrl-C: a signal that came while JavaScript ran is seen before the
+    // next wait, and (a loop kept busy never waits) every 64th turn.
+    if (interruptsArmed && (wait !== 0 || (++this.#turns & 63) === 0)) checkInterrupts('io_uring_enter');
     if (this.ring.ready === 0) this.ring.submit(wait === 0 ? 0 : 1, wait);
     else if (this.ring.pending > 0) this.ring.submit(0);
     const n = this.ring.reap(this.#dispatch);

@@ -274,6 +274,25 @@ t.test('app-server and app-client', async (t) => {
     await interrupt(t, proc, base);
   });
 
+  t.test('app-server --keep-alive: SIGINT while 8 clients keep it busy ends it (graceful: their connections close)', async (t) => {
+    const { proc, port } = await startServer(t, 'app-server', ['--quiet', '--keep-alive']);
+    const frame = encodeMessage(createRequest('search', 'morpheus'));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => rawClient(port)));
+    let answers = 0;
+    for (const c of clients) {
+      // Ask again as soon as anything comes back: the server never waits idle.
+      c.sock.on('data', () => {
+        answers++;
+        c.sock.write(frame);
+      });
+      c.sock.write(frame);
+    }
+    for (let i = 0; answers < 200 && i < 500; i++) await sleep(10);
+    t.ok(answers >= 200, `busy (${answers} answers)`);
+    await interrupt(t, proc);
+    for (const c of clients) c.sock.destroy();
+  });
+
   t.test('app-client against a closed port → exit 1', async (t) => {
     const port = await freePort();
     const r = await runProgram(t, 'app-client', ['127.0.0.1', String(port), 'search', 'morpheus']);
