@@ -99,7 +99,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   // The library's app-server example in both modes unless --no-examples.
   const examples = !values['no-examples'];
   const ts = examples ? ['app-server: node dist/examples/app-server.js --quiet {host} {port}', ...values.ts] : values.ts;
-  const tsKeepalive = examples ? ['app-server(keep-alive): node dist/examples/app-server.js --quiet --keep-alive {host} {port}', ...values['ts-keepalive']] : values['ts-keepalive'];
+  const tsKeepalive = examples ? [
+    'app-server(keep-alive): node dist/examples/app-server.js --quiet --keep-alive {host} {port}',
+    // The same program on the completion engine (issue 13's target: >= 1.1x the line above).
+    'app-server(keep-alive, engine uring): node dist/examples/app-server.js --quiet --keep-alive --engine uring {host} {port}',
+    ...values['ts-keepalive'],
+  ] : values['ts-keepalive'];
   ts.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts #${i + 1}`), mode: 'conn', reference: false }));
   tsKeepalive.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts keep-alive #${i + 1}`), mode: 'keepalive', reference: false }));
   if (launches.length === 0) throw new Error('no servers to measure (give --ts or --ts-keepalive, or drop --no-python)');

@@ -75,7 +75,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   if (!values['no-uring'] && !values.connect) peers.push({ name: 'io_uring proactor (lib/uring)', command: node('uring-echo-server.js') });
   if (!values['no-selectors']) peers.push({ name: 'selectors loop (EpollSelector + Socket)', command: node('selectors-echo-server.js', '--backend', 'epoll') });
   // The library's own echo server (EchoMessage on a selector loop) unless --no-examples.
-  const ts = values['no-examples'] ? values.ts : ['multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}', ...values.ts];
+  const ts = values['no-examples'] ? values.ts : [
+    'multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}',
+    // The same program on the completion engine (io_uring, or its epoll stand-in).
+    'multiconn-server(EchoMessage, engine uring): node dist/examples/multiconn-server.js --quiet --engine uring {host} {port}',
+    ...values.ts,
+  ];
   ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));
   if (!values['no-python']) peers.push(pythonEchoServer());
   if (!values['no-node']) peers.push({ name: "Node's net", command: node('node-echo-server.js') });

@@ -23,6 +23,8 @@ export interface Target {
   bound: number;
   /** The row of the same table shown beside it as the floor (the bare koffi loop). */
   floorRow?: RegExp;
+  /** The figure is the ratio of `row` to this row, in the same column (a peer the table has no ratio column for). */
+  vsRow?: RegExp;
   /** Key into {@link EXPLANATIONS}, printed when the target is missed. */
   why?: keyof typeof EXPLANATIONS;
 }
@@ -32,6 +34,13 @@ const SELECTORS = /^selectors loop \(EpollSelector \+ Socket\)/;
 const KOFFI = /^bare koffi epoll loop/;
 const RATE = /^msgs\/s vs C$/;
 const CPU = /^CPU\/msg vs C$/;
+
+const URING = /^io_uring proactor/;
+
+const uringTargets = (step: string, label: string): Target[] => [
+  { text: `io_uring proactor ${label}: msgs/s >= 1.05x C`, step, row: URING, column: RATE, op: '>=', bound: 1.05, floorRow: KOFFI },
+  { text: `io_uring proactor ${label}: CPU/msg <= 0.95x C`, step, row: URING, column: CPU, op: '<=', bound: 0.95, floorRow: KOFFI },
+];
 
 const echoTargets = (step: string, label: string): Target[] => [
   { text: `EchoMessage ${label}: msgs/s >= 0.95x C`, step, row: ECHO, column: RATE, op: '>=', bound: 0.95, floorRow: KOFFI, why: 'echo' },
@@ -52,6 +61,20 @@ export const TARGETS: Target[] = [
   { text: "epoll-web-server keep-alive: CPU/req < Node's http", step: 'HTTP', row: /^epoll-web-server/, column: /^CPU\/req vs ref$/, op: '<', bound: 1.0 },
   { text: 'EchoMessage, 10,000 idle connections: <= 4 KiB RSS each', step: 'Memory per connection', row: /^multiconn-server \(EchoMessage\)/, column: /^KiB per connection$/, op: '<=', bound: 4 },
   { text: 'EpollSelector.select(0), 10,000 idle fds: <= 1.1x raw koffi epoll_wait', step: 'EpollSelector.select(0) against Python', row: /^10000$/, column: /^selector \/ koffi$/, op: '<=', bound: 1.1, why: 'select' },
+  // Issue 13: the completion engine.
+  ...uringTargets('Echo, 100 connections x 64 B', '100 x 64 B'),
+  ...uringTargets('Echo, 10 connections x 64 B', '10 x 64 B'),
+  ...uringTargets('Echo, 1,000 connections x 64 B', '1,000 x 64 B'),
+  ...uringTargets('Echo, 100 connections x 4 KiB', '100 x 4 KiB'),
+  ...[8].map((conns): Target => ({
+    text: `app-server keep-alive, ${conns} connections: req/s on the ring >= 1.1x on epoll`,
+    step: 'App server (JSON-header protocol)',
+    row: new RegExp(`^app-server\\(keep-alive, engine uring\\) \\[keepalive, ${conns} conns\\]`),
+    vsRow: new RegExp(`^app-server\\(keep-alive\\) \\[keepalive, ${conns} conns\\]`),
+    column: /^req\/s$/,
+    op: '>=',
+    bound: 1.1,
+  })),
 ];
 
 /**
@@ -122,7 +145,11 @@ export interface TargetResult {
 export function checkTargets(outputs: Map<string, string>, targets: Target[] = TARGETS): TargetResult[] {
   return targets.map((target) => {
     const md = outputs.get(target.step);
-    const value = md === undefined ? null : figure(md, target.row, target.column);
+    let value = md === undefined ? null : figure(md, target.row, target.column);
+    if (value !== null && target.vsRow !== undefined) {
+      const vs = figure(md as string, target.vsRow, target.column);
+      value = vs === null || vs === 0 ? null : Math.round((value / vs) * 100) / 100;
+    }
     const floor = md === undefined || target.floorRow === undefined ? null : figure(md, target.floorRow, target.column);
     const met = value === null ? null
       : target.op === '>=' ? value >= target.bound : target.op === '<=' ? value <= target.bound : value < target.bound;
@@ -153,7 +180,7 @@ export function targetsReport(results: TargetResult[], evidence: string | null =
   ]);
   const width = (i: number): number => Math.max(...[['target', 'measured', 'bare koffi loop', 'status'][i], ...rows.map((r) => r[i])].map((s) => s.length));
   const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(width(i))).join(' | ')} |`;
-  let md = '## Targets\n\nThe speed targets of issue 10, read from the tables below (ratios against the peer in the same run; '
+  let md = '## Targets\n\nThe speed targets of issues 10 and 13, read from the tables below (ratios against the peer in the same run; '
     + '"bare koffi loop" is the same column for a 40-line JavaScript loop over raw koffi calls: the floor for anything built on koffi).\n\n'
     + `${line(['target', 'measured', 'bare koffi loop', 'status'])}\n|${[0, 1, 2, 3].map((i) => '-'.repeat(width(i) + 2)).join('|')}|\n`
     + `${rows.map(line).join('\n')}\n`;

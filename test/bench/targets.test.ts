@@ -54,7 +54,7 @@ t.test('checkTargets() and the report: met, missed with the reason, not run', as
 t.test('every target names a step of the full suite and a known explanation', async (t) => {
   const steps = new Set(['Echo, 10 connections x 64 B', 'Echo, 100 connections x 64 B', 'Echo, 1,000 connections x 64 B',
     'Echo, 100 connections x 4 KiB', 'Echo, 100 connections x 64 B, 16 in flight', 'Echo, connect / echo 1 byte / close, 50 at once',
-    'HTTP', 'Memory per connection', 'EpollSelector.select(0) against Python']);
+    'HTTP', 'Memory per connection', 'EpollSelector.select(0) against Python', 'App server (JSON-header protocol)']);
   for (const target of TARGETS) t.ok(steps.has(target.step), `${target.text}: ${target.step}`);
 });
 
@@ -71,4 +71,21 @@ t.test('callOverhead() states the run\'s own per-call cost from the wait-scaling
     { text: 'cpu', step: 'Echo', row: /^multiconn-server\(EchoMessage\)/, column: /^CPU\/msg vs C$/, op: '<=', bound: 1.1, why: 'echo' },
   ]), callOverhead(md));
   t.match(report, /"Misses explained"\. In this run one epoll_wait/);
+});
+
+t.test('a target against another row of the same table (vsRow): their ratio', async (t) => {
+  const md = `| server [mode, concurrency] | req/s | server CPU µs/req |
+|---|---|---|
+| app-server(keep-alive) [keepalive, 8 conns] | 40000 | 14.6 |
+| app-server(keep-alive, engine uring) [keepalive, 8 conns] | 50000 | 10.5 |
+`;
+  const [ring] = checkTargets(new Map([['App server (JSON-header protocol)', md]]), TARGETS.filter((x) => x.vsRow !== undefined));
+  t.equal(ring.value, 1.25);
+  t.equal(ring.met, true);
+  const slow = md.replace('| 50000 |', '| 40800 |');
+  const [missed] = checkTargets(new Map([['App server (JSON-header protocol)', slow]]), TARGETS.filter((x) => x.vsRow !== undefined));
+  t.equal(missed.value, 1.02);
+  t.equal(missed.met, false);
+  const [absent] = checkTargets(new Map([['App server (JSON-header protocol)', md.split('\n').slice(0, 3).join('\n')]]), TARGETS.filter((x) => x.vsRow !== undefined));
+  t.equal(absent.value, null, 'the ring row missing: not measured');
 });
