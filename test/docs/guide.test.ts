@@ -24,6 +24,8 @@
 //                                (e.g. strace); otherwise it and the rest
 //                                of its section (up to the next `## `
 //                                heading) are skipped, with that reason.
+//                                `needs: strace, io_uring`: all of them;
+//                                io_uring is the kernel's (uringSupport()).
 //   <!-- not-run: REASON -->     the sh block is not run (interactive,
 //                                needs root, runs too long…), and the text
 //                                block after it is not checked.
@@ -53,7 +55,8 @@
 // block leaves running is killed with its process group. Everything stays
 // on 127.0.0.1. Servers are stopped with SIGINT, then SIGKILL, at the end
 // of their chapter. GUIDE_CHAPTERS=02,07 walks only those chapters;
-// GUIDE_MISSING_TOOLS=strace runs as if strace were not installed.
+// GUIDE_MISSING_TOOLS=strace runs as if strace were not installed
+// (GUIDE_MISSING_TOOLS=io_uring: as if io_uring were refused).
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
@@ -226,6 +229,13 @@ async function freePort(): Promise<number> {
 function toolWorks(tool: string): string | null {
   // GUIDE_MISSING_TOOLS=strace pretends a tool is absent, to try the skip.
   if ((process.env.GUIDE_MISSING_TOOLS ?? '').split(',').includes(tool)) return `${tool} is not available here (GUIDE_MISSING_TOOLS)`;
+  // io_uring: not a program but the kernel's permission (sysctl, seccomp), asked as the chapter asks it.
+  if (tool === 'io_uring') {
+    const probe = "import { uringSupport } from 'node-selectors/uring'; const s = uringSupport(); console.log(s.ok ? '' : s.reason);";
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    const reason = r.status === 0 ? r.stdout.trim() : `the probe failed: ${r.stderr.trim()}`;
+    return reason === '' ? null : `io_uring is not available here (${reason})`;
+  }
   // man: the pages matter, not the program (minimal images ship man-db without them).
   const probe =
     tool === 'strace' ? ['strace', ['-o', '/dev/null', 'true']] : tool === 'man' ? ['man', ['-w', '7', 'epoll']] : [tool, ['--version']];
@@ -310,7 +320,7 @@ for (const c of walked) {
         if (b.directives.has('not-run')) continue;
         const needs = b.directives.get('needs');
         if (needs !== undefined) {
-          const why = toolWorks(needs);
+          const why = needs.split(',').map((tool) => toolWorks(tool.trim())).find((w) => w !== null) ?? null;
           if (why !== null) {
             t.pass(`${where} and the rest of its section skipped: ${why}`, { skip: why });
             skippedSection = b.section;
