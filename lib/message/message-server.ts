@@ -168,6 +168,11 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
    */
   constructor(address: Address, options: MessageServerOptions) {
     super();
+    const workers = (options as { workers?: unknown } | undefined)?.workers;
+    if (workers !== undefined && workers !== 1) {
+      // A worker thread cannot receive a function: n loops need a module that makes the factory.
+      throw invalidArgValue('workers', 'is an option of MessageServerWorkers (one loop per worker thread, createMessage given as { module, export })', workers);
+    }
     if (typeof options?.createMessage !== 'function') throw invalidArgType('createMessage', 'a function', options?.createMessage);
     const engine = options.engine ?? 'epoll';
     if (engine !== 'epoll' && engine !== 'uring') throw invalidArgValue('engine', "must be 'epoll' or 'uring'", engine);
