@@ -102,7 +102,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const tsKeepalive = examples ? [
     'app-server(keep-alive): node dist/examples/app-server.js --quiet --keep-alive {host} {port}',
     // The same program on the completion engine (issue 13's target: >= 1.1x the line above).
-    'app-server(keep-alive, engine uring): node dist/examples/app-server.js --quiet --keep-alive --engine uring {host} {port}',
+    'app-server(keep-alive/uring): node dist/examples/app-server.js --quiet --keep-alive --engine uring {host} {port}',
     ...values['ts-keepalive'],
   ] : values['ts-keepalive'];
   ts.forEach((l, i) => launches.push({ launch: launchFromFlag(l, `ts #${i + 1}`), mode: 'conn', reference: false }));

@@ -78,7 +78,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const ts = values['no-examples'] ? values.ts : [
     'multiconn-server(EchoMessage): node dist/examples/multiconn-server.js --quiet {host} {port}',
     // The same program on the completion engine (io_uring, or its epoll stand-in).
-    'multiconn-server(EchoMessage, engine uring): node dist/examples/multiconn-server.js --quiet --engine uring {host} {port}',
+    'multiconn-server(EchoMessage/uring): node dist/examples/multiconn-server.js --quiet --engine uring {host} {port}',
     ...values.ts,
   ];
   ts.forEach((line, i) => peers.push(launchFromFlag(line, `ts #${i + 1}`)));

@@ -69,7 +69,7 @@ export const TARGETS: Target[] = [
   ...[8].map((conns): Target => ({
     text: `app-server keep-alive, ${conns} connections: req/s on the ring >= 1.1x on epoll`,
     step: 'App server (JSON-header protocol)',
-    row: new RegExp(`^app-server\\(keep-alive, engine uring\\) \\[keepalive, ${conns} conns\\]`),
+    row: new RegExp(`^app-server\\(keep-alive\\/uring\\) \\[keepalive, ${conns} conns\\]`),
     vsRow: new RegExp(`^app-server\\(keep-alive\\) \\[keepalive, ${conns} conns\\]`),
     column: /^req\/s$/,
     op: '>=',

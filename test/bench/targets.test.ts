@@ -77,7 +77,7 @@ t.test('a target against another row of the same table (vsRow): their ratio', as
   const md = `| server [mode, concurrency] | req/s | server CPU µs/req |
 |---|---|---|
 | app-server(keep-alive) [keepalive, 8 conns] | 40000 | 14.6 |
-| app-server(keep-alive, engine uring) [keepalive, 8 conns] | 50000 | 10.5 |
+| app-server(keep-alive/uring) [keepalive, 8 conns] | 50000 | 10.5 |
 `;
   const [ring] = checkTargets(new Map([['App server (JSON-header protocol)', md]]), TARGETS.filter((x) => x.vsRow !== undefined));
   t.equal(ring.value, 1.25);
