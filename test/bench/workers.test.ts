@@ -1,0 +1,121 @@
+// The workers curve (bench/workers.ts) and what it relies on: the echo
+// load generator's latency fields (run for real against the C echo server
+// on loopback), per-thread CPU from /proc, waiting for every SO_REUSEPORT
+// listener of a --workers server, and the pure formatting of the table
+// and its notes. No figure is asserted (tests never assert speed).
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  buildC, listenerCount, runLoad, startServer, statTicks, summarize, threadCpuDelta, threadCpuSeconds, type Measurement,
+} from '../../bench/net.js';
+import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, rawMedian, type CurveResult } from '../../bench/workers.js';
+import { runNode } from '../helpers/run-node.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+t.test('echo-load reports p50 <= p99 <= p99.9 <= max over the round trips of its window', async (t) => {
+  const server = await startServer({ name: 'C echo', command: (host, port) => ({ cmd: buildC('epoll-echo-server'), args: [host, String(port)] }) });
+  t.teardown(() => server.stop());
+  const gen = buildC('echo-load');
+  for (const pipeline of [1, 4]) {
+    const res = await runLoad({
+      cmd: gen, args: ['--port', String(server.port), '--conns', '8', '--size', '64', '--pipeline', String(pipeline), '--seconds', '0.3', '--warmup', '0.1'],
+    }, server, undefined, 30_000);
+    const j = res.json as Record<string, number>;
+    t.equal(j.errors, 0, 'no connection failed');
+    t.ok(j.msgs > 0, `messages echoed (${j.msgs})`);
+    // Every round trip of the window is a sample; with --pipeline K a sample is a batch of K.
+    t.equal(j.lat_samples * pipeline, j.msgs, `pipeline ${pipeline}: one sample per round trip`);
+    t.ok(j.p50_us > 0, `p50 ${j.p50_us} µs`);
+    t.ok(j.p50_us <= j.p99_us && j.p99_us <= j.p999_us && j.p999_us <= j.max_us, `ordered: ${j.p50_us} ${j.p99_us} ${j.p999_us} ${j.max_us}`);
+    // The fields the other parsers read are still there.
+    for (const k of ['seconds', 'msgs_per_s', 'conns', 'size', 'pipeline', 'alive', 'client_cpu_s']) t.type(j[k], 'number', k);
+  }
+  const stop = await server.stop();
+  t.equal(stop.killed, false, 'the server stopped on SIGINT');
+});
+
+t.test('a --workers 2 server is ready only when both listeners are', async (t) => {
+  const server = await startServer({
+    name: 'multiconn --workers 2',
+    command: (host, port) => ({ cmd: process.execPath, args: [`${ROOT}dist/examples/multiconn-server.js`, '--quiet', '--workers', '2', host, String(port)] }),
+  }, { listeners: 2 });
+  t.teardown(() => server.stop());
+  t.equal(listenerCount(server.port), 2, 'two SO_REUSEPORT listeners on the port');
+  const threads = threadCpuSeconds(server.pid);
+  t.ok(threads.size >= 3, `main thread and two workers (${threads.size} threads)`);
+  t.ok([...threads.values()].every((s) => s >= 0), 'CPU seconds per thread');
+  const stop = await server.stop();
+  t.same([stop.code, stop.killed], [0, false], 'exits 0 on SIGINT');
+  t.equal(listenerCount(server.port), 0, 'no listener left');
+});
+
+t.test('statTicks() reads utime + stime after the command name', async (t) => {
+  const self = readFileSync('/proc/self/stat', 'utf8');
+  t.ok(statTicks(self) >= 0, 'this process');
+  // A command name may hold spaces and ')': fields count from its last ')'.
+  const fields = ['S', ...Array.from({ length: 10 }, () => '0'), '123', '45', ...Array.from({ length: 30 }, () => '0')].join(' ');
+  t.equal(statTicks(`42 (a b) c)) ${fields}`), 168);
+  t.throws(() => statTicks('not a stat line'), /not a \/proc stat line/);
+  t.throws(() => statTicks('1 (x) S 0'), /not a \/proc stat line/);
+});
+
+t.test('threadCpuDelta() pairs threads by id, busiest first', async (t) => {
+  const before = new Map([[1, 1.0], [2, 0.5], [3, 0.25]]);
+  const after = new Map([[1, 1.25], [2, 1.5], [4, 9.0]]);
+  t.same(threadCpuDelta(before, after), [1.0, 0.25], 'thread 3 ended and thread 4 began inside the window: left out');
+});
+
+t.test('parseWorkerList() takes positive integers once each', async (t) => {
+  t.same(parseWorkerList('1,2'), [1, 2]);
+  t.same(parseWorkerList(' 4 , 1 '), [4, 1]);
+  for (const bad of ['', '0', '1,,2', '1.5', 'two', '1,1', '65']) t.throws(() => parseWorkerList(bad), /--workers/, JSON.stringify(bad));
+});
+
+/** A measurement as measure() makes it, from a few figures. */
+function m(rate: number, cpuPerOp: number, client: number, threads: number[], raw: Record<string, number> = {}): Measurement {
+  const seconds = 2;
+  const ops = rate * seconds;
+  const serverCpu = cpuPerOp * ops;
+  return {
+    name: 'x', ops, seconds, rate, serverCpuSeconds: serverCpu, cpuSecondsPerOp: cpuPerOp, serverUtil: serverCpu / seconds,
+    clientCpuSeconds: client * seconds, otherCpuSeconds: 0.1 * seconds, stealSeconds: 0, errors: 0,
+    stop: { code: 0, signal: null, killed: false }, raw: { msgs: ops, ...raw }, threadCpuSeconds: threads.map((x) => x * seconds),
+  };
+}
+
+t.test('the curve table: ratios to the fewest workers of the same curve, latency, threads, generator share', async (t) => {
+  const one = summarize('w1', [m(100_000, 8e-6, 0.9, [0.8, 0.01], { p50_us: 1000, p99_us: 1500 }), m(110_000, 8e-6, 0.9, [0.88, 0.01], { p50_us: 900, p99_us: 1400 })]);
+  const two = summarize('w2', [m(120_000, 9e-6, 0.8, [0.55, 0.5, 0.03], { p50_us: 800, p99_us: 3000 }), m(121_000, 9e-6, 0.8, [0.55, 0.54, 0.03], { p50_us: 800, p99_us: 2800 })]);
+  const results: CurveResult[] = [
+    { point: { name: 'echo --workers 1', curve: 'echo', workers: 1 }, summary: one },
+    { point: { name: 'echo --workers 2', curve: 'echo', workers: 2 }, summary: two },
+    { point: { name: 'other --workers 2', curve: 'other', workers: 2 }, summary: null },
+  ];
+  t.equal(rawMedian(one, 'p99_us'), 1450);
+  t.ok(Number.isNaN(rawMedian(one, 'nope')));
+  t.equal(loopThreads(two, 2), '55% + 52% (+3%)');
+  t.equal(loopThreads(one, 1), '84% (+1%)');
+  t.equal(coresShare(0.93, 2), '0.93 (47%)');
+  const rows = curveRows(results, 2);
+  t.same(rows[0].slice(10, 13), ['1.00x', '1.00x', '1.00x'], 'the reference row');
+  // Paired per round: 120/100 and 121/110 → median 1.155; p99 3000/1500, 2800/1400 → 2.00; CPU 9/8.
+  t.same(rows[1].slice(10, 13), ['1.15x', '2.00x', '1.13x']);
+  t.same(rows[1].slice(3, 5), ['800', '2900'], 'p50 and p99 medians in µs');
+  t.equal(rows[1][8], '0.80 (40%)', 'generator cores and share of 2 CPUs');
+  t.equal(rows[2][1], 'failed');
+  const notes = curveNotes(results, 2);
+  t.match(notes[0], /used 0\.80-0\.90 cores in these rows: 40-45% of this machine's 2 cores/);
+  // Two workers: server 1.08 + generator 0.80 + others 0.10 = 1.98 of 2: full.
+  t.match(notes[1], /With 2 workers the server used 1\.08 cores, the generator 0\.80 and other processes 0\.10: 1\.98 of 2\. Server and generator share 2 cores/);
+  const idle = curveNotes(results, 8);
+  t.match(idle[1], /The machine was not full/);
+  t.same(curveNotes([results[2]], 2), [], 'nothing measured, nothing said');
+});
+
+t.test('workers.js answers --help', async (t) => {
+  const res = await runNode([`${ROOT}dist/bench/workers.js`, '--help'], { cwd: ROOT, timeoutMs: 30_000 });
+  t.equal(res.code, 0);
+  t.match(res.stdout, /^usage: node dist\/bench\/workers\.js/);
+});
