@@ -548,8 +548,10 @@ export interface Measurement {
 /** Options of {@link measure}. */
 export interface MeasureOptions {
   host?: string;
-  /** Pin the server to CPU 0 and the generator to CPU 1 (needs taskset). */
+  /** Pin the server to CPU 0 and the generator to CPU 1 (needs taskset); {@link cpuLists} overrides it. */
   pin?: boolean;
+  /** `taskset -c` CPU lists for the server and the generator (e.g. `'0-1'` and `'2'`). */
+  cpuLists?: { server: string; load: string };
   /** JSON key of the operation count (`msgs`, `requests`). */
   opsKey: string;
   /** Kill the load generator if it runs longer (ms; default 5 min). */
@@ -567,12 +569,13 @@ export interface MeasureOptions {
  */
 export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command, opts: MeasureOptions): Promise<Measurement> {
   const host = opts.host ?? '127.0.0.1';
-  const server = await startServer(launch, { host, cpus: opts.pin ? '0' : undefined, listeners: opts.listeners });
+  const cpuLists = opts.cpuLists ?? (opts.pin ? { server: '0', load: '1' } : undefined);
+  const server = await startServer(launch, { host, cpus: cpuLists?.server, listeners: opts.listeners });
   let res: LoadResult;
   const samples: Array<Map<number, number>> = [];
   const onMark = opts.threads ? () => { samples.push(threadCpuSeconds(server.pid)); } : undefined;
   try {
-    res = await runLoad(load(host, server.port), server, opts.pin ? '1' : undefined, opts.timeoutMs, onMark);
+    res = await runLoad(load(host, server.port), server, cpuLists?.load, opts.timeoutMs, onMark);
   } catch (e) {
     await server.stop();
     throw new Error(`${launch.name}: ${(e as Error).message}\nserver stderr:\n${server.stderr()}`);

@@ -38,6 +38,7 @@ const USAGE = `usage: node dist/bench/workers.js [--workers 1,2] [--conns 100] [
   --flags F   extra words for the server's command line (repeatable: one curve per set,
               e.g. --flags "" --flags "--engine uring")
   --app       also app-server --keep-alive under bench/c/app-load.c (keepalive mode, --app-conns)
+  --pin       n loops on CPUs 0..n-1 and the generator on the others (not pinned when none is left)
 See bench/README.md.`;
 
 /**
@@ -54,6 +55,16 @@ export function parseWorkerList(text: string): number[] {
     out.push(n);
   }
   return out;
+}
+
+/**
+ * `--pin` for n loops: the server on CPUs 0..n-1, the generator on the
+ * rest; undefined (no pinning) when the machine has no CPU left for it.
+ */
+export function pinning(workers: number, nCpus: number): { server: string; load: string } | undefined {
+  if (workers >= nCpus) return undefined;
+  const range = (a: number, b: number): string => (a === b ? String(a) : `${a}-${b}`);
+  return { server: range(0, workers - 1), load: range(workers, nCpus - 1) };
 }
 
 /** One point of a curve: a server with a worker count and flags. */
@@ -235,14 +246,16 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       }
     }
   }
-  const summaries = await interleave(points, rounds, (p) => measure(p.launch, p.load, { pin, opsKey: p.opsKey, timeoutMs, threads: true, listeners: p.workers }), { quietWaitMs });
+  const summaries = await interleave(points, rounds, (p) => measure(p.launch, p.load, {
+    opsKey: p.opsKey, timeoutMs, threads: true, listeners: p.workers, cpuLists: pin ? pinning(p.workers, nCpus) : undefined,
+  }), { quietWaitMs });
   const results: CurveResult[] = points.map((p) => ({ point: p, summary: summaries.get(p) ?? null }));
 
   const pl = values.pipeline === '1' ? '' : `, ${values.pipeline} in flight`;
   console.log(`## Workers: ${counts.join(', ')} loops on one port; echo ${values.conns} connections x ${values.size}-byte ping-pong${pl}`
     + `${values.app ? `; app-server keep-alive, ${values['app-conns']} connections` : ''}; ${values.seconds} s measured after ${values.warmup} s warm-up, `
     + `median of ${rounds} interleaved rounds\n`);
-  console.log(`${environmentLine(pin ? 'server pinned to CPU 0, load generator to CPU 1' : 'no CPU pinning')}\n`);
+  console.log(`${environmentLine(pin ? `--pin: n loops on CPUs 0..n-1, the load generator on the others (none for n >= ${nCpus}: not pinned)` : 'no CPU pinning')}\n`);
   table(CURVE_HEADER, curveRows(results, nCpus));
   console.log('');
   for (const note of curveNotes(results, nCpus)) console.log(`- ${note}`);

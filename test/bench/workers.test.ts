@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildC, listenerCount, runLoad, startServer, statTicks, summarize, threadCpuDelta, threadCpuSeconds, type Measurement,
 } from '../../bench/net.js';
-import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, rawMedian, type CurveResult } from '../../bench/workers.js';
+import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, pinning, rawMedian, type CurveResult } from '../../bench/workers.js';
 import { runNode } from '../helpers/run-node.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,6 +65,13 @@ t.test('threadCpuDelta() pairs threads by id, busiest first', async (t) => {
   const before = new Map([[1, 1.0], [2, 0.5], [3, 0.25]]);
   const after = new Map([[1, 1.25], [2, 1.5], [4, 9.0]]);
   t.same(threadCpuDelta(before, after), [1.0, 0.25], 'thread 3 ended and thread 4 began inside the window: left out');
+});
+
+t.test('pinning() gives n loops the first n CPUs and the generator the rest', async (t) => {
+  t.same(pinning(1, 2), { server: '0', load: '1' });
+  t.same(pinning(2, 8), { server: '0-1', load: '2-7' });
+  t.same(pinning(3, 4), { server: '0-2', load: '3' });
+  t.equal(pinning(2, 2), undefined, 'no CPU left for the generator: not pinned');
 });
 
 t.test('parseWorkerList() takes positive integers once each', async (t) => {
