@@ -13,7 +13,7 @@
  *   node dist/bench/workers.js                         # --workers 1,2, 100 connections x 64 B
  *   node dist/bench/workers.js --workers 1,2,3 --conns 200 --rounds 5
  *   node dist/bench/workers.js --flags "" --flags "--engine uring"   # one curve per set of server flags
- *   node dist/bench/workers.js --app                   # also app-server --keep-alive (bench/c/app-load.c; no latency)
+ *   node dist/bench/workers.js --app                   # also app-server --keep-alive (bench/c/app-load.c)
  *
  * Ratios are to the 1-worker row of the same server flags, medians of
  * per-round ratios. See bench/README.md.
@@ -260,7 +260,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   console.log('');
   for (const note of curveNotes(results, nCpus)) console.log(`- ${note}`);
   console.log('- ops are echoed messages (multiconn-server) or requests (app-server). p50/p99: the round trip as the generator timed it '
-    + '(first send to the last byte back), from its log-bucketed histogram (within ~3%); app-load does not time requests (–). '
+    + '(echo: first send to the last byte back; app-server: request queued to response complete), from a log-bucketed histogram (within ~3%). '
     + '`--workers 1` is one loop on the main thread (the program does not start a worker for one loop); '
     + '`--workers N` runs N loops in worker threads, the main thread idle. Server cores = utime+stime of the whole process '
     + '(all threads) over the window; loop threads = its busiest N threads (the loops), then all other threads together '

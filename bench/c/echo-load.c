@@ -29,12 +29,9 @@
  *
  * Latency: every round trip that completes in the measured window is timed
  * from its first send() to the recv() that completes it (CLOCK_MONOTONIC,
- * a vDSO call of ~20 ns) and counted in a histogram of log-spaced buckets:
- * 16 per power of two, so a bucket is at most 1/16 of its value wide and
- * a percentile, reported as its bucket's midpoint, is within ~3% of the
- * true value; "max_us" is exact. Percentiles are nearest-rank. With
- * --pipeline K a sample is one batch of K messages (its K echoes all
- * back), and lat_samples counts batches.
+ * a vDSO call of ~20 ns) into latency.h's histogram (percentiles within
+ * ~3%, "max_us" exact). With --pipeline K a sample is one batch of K
+ * messages (its K echoes all back), and lat_samples counts batches.
  *
  * usage: echo-load --port P [--host 127.0.0.1] [--conns 100] [--size 64]
  *                  [--pipeline 1] [--seconds 5] [--warmup 1] [--messages N]
@@ -56,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "latency.h"
 
 struct conn {
   int fd;
@@ -68,55 +66,6 @@ struct conn {
   double started; /* when the message in flight was first sent */
 };
 
-/*
- * Round-trip times in nanoseconds, bucketed: values below 16 ns have a
- * bucket each; above, each power of two [2^m, 2^(m+1)) is cut into 16
- * equal buckets. Fixed size (976 counters), no allocation per sample.
- */
-#define LAT_SUB 16
-#define LAT_BUCKETS (61 * LAT_SUB)
-static unsigned long lat_hist[LAT_BUCKETS];
-static unsigned long lat_count;
-static uint64_t lat_max;
-
-static unsigned lat_bucket(uint64_t ns) {
-  if (ns < LAT_SUB) return (unsigned)ns;
-  unsigned msb = 63u - (unsigned)__builtin_clzll(ns); /* >= 4 */
-  return ((msb - 3u) << 4) + (unsigned)((ns >> (msb - 4u)) & (LAT_SUB - 1));
-}
-
-/* The middle of bucket i, in nanoseconds. */
-static double lat_bucket_mid(unsigned i) {
-  if (i < LAT_SUB) return i;
-  unsigned msb = (i >> 4) + 3u, sub = i & (LAT_SUB - 1);
-  double width = (double)(1ull << (msb - 4u));
-  return (LAT_SUB + sub) * width + width / 2;
-}
-
-static void lat_record(double seconds) {
-  uint64_t ns = seconds > 0 ? (uint64_t)(seconds * 1e9) : 0;
-  lat_hist[lat_bucket(ns)]++;
-  lat_count++;
-  if (ns > lat_max) lat_max = ns;
-}
-
-/* The nearest-rank percentile p (0 < p <= 1) in microseconds; 0 without samples. */
-static double lat_percentile_us(double p) {
-  if (lat_count == 0) return 0;
-  double want = p * (double)lat_count;
-  unsigned long rank = (unsigned long)want;
-  if ((double)rank < want) rank++;
-  if (rank == 0) rank = 1;
-  unsigned long seen = 0;
-  for (unsigned i = 0; i < LAT_BUCKETS; i++) {
-    seen += lat_hist[i];
-    if (seen >= rank) {
-      double mid = lat_bucket_mid(i) / 1e3, max = (double)lat_max / 1e3;
-      return mid < max ? mid : max; /* the top bucket's middle may lie above the real maximum */
-    }
-  }
-  return (double)lat_max / 1e3;
-}
 
 static size_t msg_size = 64;  /* bytes in flight per connection: size x pipeline */
 static long pipeline = 1;     /* messages per batch */
@@ -221,9 +170,7 @@ int main(int argc, char **argv) {
       msgs = 0;
       start = t;
       cpu0 = cpu_seconds();
-      memset(lat_hist, 0, sizeof lat_hist);
-      lat_count = 0;
-      lat_max = 0;
+      lat_reset();
       printf("# start\n");
       fflush(stdout);
     } else if (phase == MEASURING && (t - start >= seconds || !alive || (max_msgs > 0 && msgs >= max_msgs))) {
@@ -232,9 +179,8 @@ int main(int argc, char **argv) {
       double elapsed = end - start;
       printf("{\"msgs\": %ld, \"seconds\": %.6f, \"msgs_per_s\": %.1f, \"errors\": %ld, \"conns\": %d, \"size\": %zu, "
              "\"pipeline\": %ld, \"alive\": %d, \"client_cpu_s\": %.4f, "
-             "\"lat_samples\": %lu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}\n",
-             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, one_size, pipeline, alive, cpu,
-             lat_count, lat_percentile_us(0.50), lat_percentile_us(0.99), lat_percentile_us(0.999), (double)lat_max / 1e3);
+             LAT_JSON_FORMAT "}\n",
+             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, one_size, pipeline, alive, cpu, LAT_JSON_ARGS);
       fflush(stdout);
       phase = DRAINING;
       drain_errors = errors;

@@ -10,6 +10,7 @@ import {
   buildC, listenerCount, runLoad, startServer, statTicks, summarize, threadCpuDelta, threadCpuSeconds, type Measurement,
 } from '../../bench/net.js';
 import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, pinning, rawMedian, type CurveResult } from '../../bench/workers.js';
+import { createRequest, encodeMessage, REQUEST_SEARCH } from '../../lib/protocol/index.js';
 import { runNode } from '../helpers/run-node.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +35,31 @@ t.test('echo-load reports p50 <= p99 <= p99.9 <= max over the round trips of its
   }
   const stop = await server.stop();
   t.equal(stop.killed, false, 'the server stopped on SIGINT');
+});
+
+t.test('app-load times every request too, in keepalive and conn mode', async (t) => {
+  const frame = encodeMessage(createRequest('search', 'morpheus')).toString('hex');
+  const gen = buildC('app-load');
+  for (const [mode, extra, pipeline] of [['keepalive', ['--keep-alive'], 3], ['conn', [], 1]] as const) {
+    const server = await startServer({
+      name: `app-server ${mode}`,
+      command: (host, port) => ({ cmd: process.execPath, args: [`${ROOT}dist/examples/app-server.js`, '--quiet', ...extra, host, String(port)] }),
+    });
+    try {
+      const res = await runLoad({
+        cmd: gen, args: ['--port', String(server.port), '--mode', mode, '--conns', '4', '--pipeline', String(pipeline),
+          '--frame-hex', frame, '--expect', REQUEST_SEARCH.get('morpheus')!, '--seconds', '0.3', '--warmup', '0.1'],
+      }, server, undefined, 30_000);
+      const j = res.json as Record<string, number>;
+      t.equal(j.errors, 0, `${mode}: no error`);
+      t.ok(j.requests > 0, `${mode}: requests answered (${j.requests})`);
+      t.equal(j.lat_samples, j.requests, `${mode}: one sample per request`);
+      t.ok(j.p50_us > 0 && j.p50_us <= j.p99_us && j.p99_us <= j.p999_us && j.p999_us <= j.max_us, `${mode}: ${j.p50_us} ${j.p99_us} ${j.p999_us} ${j.max_us}`);
+    } finally {
+      const stop = await server.stop();
+      t.equal(stop.killed, false, `${mode}: the server stopped on SIGINT`);
+    }
+  }
 });
 
 t.test('a --workers 2 server is ready only when both listeners are', async (t) => {
