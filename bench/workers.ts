@@ -151,8 +151,8 @@ export const CURVE_HEADER = ['server', 'ops/s', 'range (min-max)', 'p50 µs', 'p
  * What the machine's cores went to, from the measured points: the
  * generator's share; per curve, the ceiling the machine sets (its cores
  * divided by the server's and the generator's CPU per operation at the
- * fewest workers); for the point with the most workers, whether the cores
- * were all busy.
+ * fewest workers) and, at the most workers, whether the cores were all
+ * busy.
  */
 export function curveNotes(results: CurveResult[], nCpus: number): string[] {
   const ok = results.filter((r): r is CurveResult & { summary: Summary } => r.summary !== null);
@@ -165,28 +165,31 @@ export function curveNotes(results: CurveResult[], nCpus: number): string[] {
     + `${((lo / nCpus) * 100).toFixed(0)}-${((hi / nCpus) * 100).toFixed(0)}% of this machine's ${nCpus} cores.`,
   ];
   for (const curve of new Set(ok.map((r) => r.point.curve))) {
-    const base = ok.filter((r) => r.point.curve === curve).reduce((a, b) => (b.point.workers < a.point.workers ? b : a));
-    const s = base.summary;
-    const genPerOp = median(s.rounds.map((m) => m.clientCpuSeconds / m.ops));
-    const ceiling = nCpus / (s.cpuSecondsPerOp + genPerOp);
-    if (!Number.isFinite(ceiling)) continue;
-    notes.push(`${curve}: server and generator share the ${nCpus} cores. At ${base.point.workers} worker${base.point.workers === 1 ? '' : 's'} each operation cost `
-      + `${(s.cpuSecondsPerOp * 1e6).toFixed(2)} µs of server CPU and ${(genPerOp * 1e6).toFixed(2)} µs of the generator's, so ${nCpus} cores carry at most `
-      + `${nCpus}/${((s.cpuSecondsPerOp + genPerOp) * 1e6).toFixed(2)} µs = ${Math.round(ceiling)} ops/s however many loops serve; the row reached `
-      + `${Math.round(s.rate)} (${((s.rate / ceiling) * 100).toFixed(0)}%). A second loop can only use the CPU the generator leaves.`);
+    const points = ok.filter((r) => r.point.curve === curve);
+    const base = points.reduce((a, b) => (b.point.workers < a.point.workers ? b : a));
+    const b = base.summary;
+    const genPerOp = median(b.rounds.map((m) => m.clientCpuSeconds / m.ops));
+    const ceiling = nCpus / (b.cpuSecondsPerOp + genPerOp);
+    if (Number.isFinite(ceiling)) {
+      notes.push(`${curve}: server and generator share the ${nCpus} cores. At ${base.point.workers} worker${base.point.workers === 1 ? '' : 's'} each operation cost `
+        + `${(b.cpuSecondsPerOp * 1e6).toFixed(2)} µs of server CPU and ${(genPerOp * 1e6).toFixed(2)} µs of the generator's, so ${nCpus} cores carry at most `
+        + `${nCpus}/${((b.cpuSecondsPerOp + genPerOp) * 1e6).toFixed(2)} µs = ${Math.round(ceiling)} ops/s however many loops serve; the row reached `
+        + `${Math.round(b.rate)} (${((b.rate / ceiling) * 100).toFixed(0)}%). A second loop can only use the CPU the generator leaves.`);
+    }
+    const top = points.reduce((x, y) => (y.point.workers > x.point.workers ? y : x));
+    if (top === base) continue;
+    const s = top.summary;
+    const total = s.serverUtil + s.clientUtil + s.otherUtil;
+    // Ping-pong leaves gaps (every process waits for another now and then): 80% busy counts as full.
+    const full = total >= 0.8 * nCpus;
+    notes.push(`${curve}: with ${top.point.workers} workers the server used ${s.serverUtil.toFixed(2)} cores, the generator `
+      + `${s.clientUtil.toFixed(2)} and other processes ${s.otherUtil.toFixed(2)}: ${total.toFixed(2)} of ${nCpus}`
+      + (full
+        ? ': the machine was full, so this row measures the sharing, not how the server scales on idle cores (docs/production.md, '
+          + '"One loop per core", projects that from the CPU per operation).'
+        : ', not all busy: the processes waited on each other (every round trip wakes the generator and a loop), and loops beyond the free '
+          + 'cores add such waits rather than throughput.'));
   }
-  const top = ok.reduce((a, b) => (b.point.workers > a.point.workers ? b : a));
-  const s = top.summary;
-  const total = s.serverUtil + s.clientUtil + s.otherUtil;
-  // Ping-pong leaves gaps (every process waits for another now and then): 80% busy counts as full.
-  const full = total >= 0.8 * nCpus;
-  notes.push(`With ${top.point.workers} worker${top.point.workers === 1 ? '' : 's'} the server used ${s.serverUtil.toFixed(2)} cores, the generator `
-    + `${s.clientUtil.toFixed(2)} and other processes ${s.otherUtil.toFixed(2)}: ${total.toFixed(2)} of ${nCpus}`
-    + (full
-      ? ': the machine was full, so this row measures the sharing, not how the server scales on idle cores (docs/production.md, '
-        + '"One loop per core", projects that from the CPU per operation).'
-      : ', not all busy: the processes waited on each other (every round trip wakes the generator and a loop), and loops beyond the free '
-        + 'cores add such waits rather than throughput.'));
   return notes;
 }
 

@@ -144,7 +144,7 @@ t.test('the curve table: ratios to the fewest workers of the same curve, latency
   // One worker: 8 µs of server CPU and 0.9 cores / 100k-110k ops/s = 9.0 or 8.2 µs (median 8.59) of the generator's per op.
   t.match(notes[1], /^echo: server and generator share the 2 cores\. At 1 worker each operation cost 8\.00 µs of server CPU and 8\.59 µs of the generator's, so 2 cores carry at most 2\/16\.59 µs = 120548 ops\/s however many loops serve; the row reached 105000 \(87%\)/);
   // Two workers: server 1.08 + generator 0.80 + others 0.10 = 1.98 of 2: full.
-  t.match(notes[2], /With 2 workers the server used 1\.08 cores, the generator 0\.80 and other processes 0\.10: 1\.98 of 2: the machine was full/);
+  t.match(notes[2], /^echo: with 2 workers the server used 1\.08 cores, the generator 0\.80 and other processes 0\.10: 1\.98 of 2: the machine was full/);
   const idle = curveNotes(results, 8);
   t.match(idle[2], /1\.98 of 8, not all busy/);
   t.same(curveNotes([results[2]], 2), [], 'nothing measured, nothing said');
