@@ -12,7 +12,7 @@
  *
  *   node dist/bench/workers.js                         # --workers 1,2, 100 connections x 64 B
  *   node dist/bench/workers.js --workers 1,2,3 --conns 200 --rounds 5
- *   node dist/bench/workers.js --flags "" --flags "--engine uring"   # one curve per set of server flags
+ *   node dist/bench/workers.js --flags= --flags="--engine uring"   # one curve per set of server flags
  *   node dist/bench/workers.js --app                   # also app-server --keep-alive (bench/c/app-load.c)
  *
  * Ratios are to the 1-worker row of the same server flags, medians of
@@ -30,13 +30,13 @@ import {
 import { REQUEST_SEARCH } from '../lib/protocol/index.js';
 
 const USAGE = `usage: node dist/bench/workers.js [--workers 1,2] [--conns 100] [--size 64] [--pipeline 1]
-       [--flags "extra server flags"]... [--app] [--app-conns 8]
+       [--flags="extra server flags"]... [--app] [--app-conns 8]
        [--seconds 5] [--warmup 1] [--rounds 3] [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
   multiconn-server (EchoMessage) with each --workers count under the same echo load
   (bench/c/echo-load.c), rounds interleaved: msgs/s, p50/p99 round trip, server CPU per
   message, the loop threads' CPU, and the load generator's CPU share.
-  --flags F   extra words for the server's command line (repeatable: one curve per set,
-              e.g. --flags "" --flags "--engine uring")
+  --flags=F   extra words for the server's command line (repeatable: one curve per set,
+              e.g. --flags= --flags="--engine uring")
   --app       also app-server --keep-alive under bench/c/app-load.c (keepalive mode, --app-conns)
   --pin       n loops on CPUs 0..n-1 and the generator on the others (not pinned when none is left)
 See bench/README.md.`;
