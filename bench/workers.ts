@@ -143,6 +143,15 @@ export function curveRows(results: CurveResult[], nCpus: number): Array<Array<st
   });
 }
 
+/** The paragraph under the table: what each column means. */
+export const CURVE_LEGEND = 'ops are echoed messages (multiconn-server) or requests (app-server). p50/p99: the round trip as the generator timed it '
+    + '(echo: first send to the last byte back; app-server: request queued to response complete), from a log-bucketed histogram (within ~3%). '
+    + '`--workers 1` is one loop on the main thread (the program does not start a worker for one loop); '
+    + '`--workers N` runs N loops in worker threads, the main thread idle. Server cores = utime+stime of the whole process '
+    + '(all threads) over the window; loop threads = its busiest N threads (the loops), then all other threads together '
+    + '(V8 GC helpers, the main thread); generator cores = the load generator\'s own CPU time / wall time; others = the rest '
+    + 'of the machine. "vs 1 worker": medians of per-round ratios to the 1-worker row of the same server and flags.';
+
 /** The table's header (matches {@link curveRows}). */
 export const CURVE_HEADER = ['server', 'ops/s', 'range (min-max)', 'p50 µs', 'p99 µs', 'server CPU µs/op', 'server cores', 'loop threads (rest)',
   'generator cores (% of machine)', 'others cores', 'ops/s vs 1 worker', 'p99 vs 1 worker', 'CPU/op vs 1 worker', 'errors'];
@@ -260,15 +269,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     + `median of ${rounds} interleaved rounds\n`);
   console.log(`${environmentLine(pin ? `--pin: n loops on CPUs 0..n-1, the load generator on the others (none for n >= ${nCpus}: not pinned)` : 'no CPU pinning')}\n`);
   table(CURVE_HEADER, curveRows(results, nCpus));
-  console.log('');
   for (const note of curveNotes(results, nCpus)) console.log(`- ${note}`);
-  console.log('- ops are echoed messages (multiconn-server) or requests (app-server). p50/p99: the round trip as the generator timed it '
-    + '(echo: first send to the last byte back; app-server: request queued to response complete), from a log-bucketed histogram (within ~3%). '
-    + '`--workers 1` is one loop on the main thread (the program does not start a worker for one loop); '
-    + '`--workers N` runs N loops in worker threads, the main thread idle. Server cores = utime+stime of the whole process '
-    + '(all threads) over the window; loop threads = its busiest N threads (the loops), then all other threads together '
-    + '(V8 GC helpers, the main thread); generator cores = the load generator\'s own CPU time / wall time; others = the rest '
-    + 'of the machine. "vs 1 worker": medians of per-round ratios to the 1-worker row of the same server and flags.');
+  console.log(`- ${CURVE_LEGEND}`);
   if (values.json) writeJson(values.json, { benchmark: 'workers', settings: values, pin, results });
 }
 
