@@ -244,12 +244,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     for (const flags of flagSets) {
       for (const n of counts) {
         const curve = `${server.label}${flags.trim() ? ` ${flags.trim()}` : ''}`;
-        const line = `node ${REPO_ROOT}/dist/examples/${server.script} --quiet ${server.extra} --workers ${n} ${flags} {host} {port}`;
+        const line = `node {root}/dist/examples/${server.script} --quiet ${server.extra} --workers ${n} ${flags} {host} {port}`;
         parseCommand(line); // a malformed --flags fails here, before any run
         const launch: ServerLaunch = {
           name: `${curve} --workers ${n}`,
           command: (host, port) => {
-            const c = parseCommand(line, { host, port });
+            const c = parseCommand(line, { host, port, root: REPO_ROOT });
             return { ...c, cmd: c.cmd === 'node' ? process.execPath : c.cmd };
           },
           stdout: values['server-output'] ? 'inherit' : 'ignore',
