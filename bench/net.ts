@@ -471,6 +471,9 @@ export interface LoadResult {
   /** Machine-wide CPU (see {@link machineCpuSeconds}) at both. */
   machineAtStart: { busy: number; steal: number };
   machineAtEnd: { busy: number; steal: number };
+  /** When both were sampled (performance.now(), ms). */
+  atStart: number;
+  atEnd: number;
 }
 
 /**
@@ -488,6 +491,7 @@ export function runLoad(gen: Command, server: RunningServer, cpuList?: string, t
       child.kill('SIGKILL');
     }, timeoutMs);
     let cpuAtStart = NaN;
+    let atStart = NaN;
     let machineAtStart = { busy: NaN, steal: NaN };
     let result: LoadResult | undefined;
     let err = '';
@@ -497,11 +501,14 @@ export function runLoad(gen: Command, server: RunningServer, cpuList?: string, t
         onMark?.('start');
         cpuAtStart = server.cpuSeconds();
         machineAtStart = machineCpuSeconds();
+        atStart = performance.now();
       } else if (line.startsWith('{') && result === undefined) {
         onMark?.('end');
         const cpuAtEnd = server.cpuSeconds();
         const machineAtEnd = machineCpuSeconds();
-        result = { json: JSON.parse(line) as Record<string, number | string>, cpuAtStart, cpuAtEnd, machineAtStart, machineAtEnd };
+        result = {
+          json: JSON.parse(line) as Record<string, number | string>, cpuAtStart, cpuAtEnd, machineAtStart, machineAtEnd, atStart, atEnd: performance.now(),
+        };
       }
     });
     child.once('error', reject);
@@ -511,6 +518,67 @@ export function runLoad(gen: Command, server: RunningServer, cpuList?: string, t
       else reject(new Error(`load generator failed (${commandLine(cmd)}): exit ${code}\n${err}`));
     });
   });
+}
+
+/**
+ * Run several load generators at once against one server (one thread each
+ * cannot drive more than about one server core). Their windows open and
+ * close within milliseconds of each other; the result covers their union:
+ * the server's CPU from the first "# start" to the last result line, and
+ * the generators' JSON combined by {@link combineLoads}. `onMark` fires at
+ * the first start and the last end.
+ */
+export async function runLoads(gens: Command[], server: RunningServer, opsKey: string, cpuList?: string, timeoutMs = 300_000, onMark?: (mark: 'start' | 'end') => void): Promise<LoadResult> {
+  let started = 0;
+  let ended = 0;
+  const mark = (m: 'start' | 'end'): void => {
+    if (m === 'start' && started++ === 0) onMark?.('start');
+    if (m === 'end' && ++ended === gens.length) onMark?.('end');
+  };
+  const results = await Promise.all(gens.map((g) => runLoad(g, server, cpuList, timeoutMs, mark)));
+  const first = results.reduce((a, b) => (b.atStart < a.atStart ? b : a));
+  const last = results.reduce((a, b) => (b.atEnd > a.atEnd ? b : a));
+  return {
+    json: combineLoads(results.map((r) => r.json), opsKey, (last.atEnd - first.atStart) / 1000),
+    cpuAtStart: first.cpuAtStart,
+    cpuAtEnd: last.cpuAtEnd,
+    machineAtStart: first.machineAtStart,
+    machineAtEnd: last.machineAtEnd,
+    atStart: first.atStart,
+    atEnd: last.atEnd,
+  };
+}
+
+/**
+ * The JSON lines of generators that ran side by side, as one over their
+ * union window of `seconds`: rates add up (each generator's ops over its
+ * own window), so the ops become the summed rate times `seconds`; CPU
+ * cores add up the same way (`client_cpu_s` scaled to `seconds`); errors,
+ * connections and latency samples are summed. Percentiles cannot be merged
+ * from percentiles: `p50_us`, `p99_us`, `p999_us` and `max_us` are the
+ * worst generator's (the true p99 of all the samples is no higher than the
+ * highest p99). Pure.
+ */
+export function combineLoads(jsons: Array<Record<string, number | string>>, opsKey: string, seconds: number): Record<string, number | string> {
+  const num = (j: Record<string, number | string>, k: string): number => Number(j[k]);
+  const sum = (k: string): number => jsons.reduce((a, j) => a + num(j, k), 0);
+  const worst = (k: string): number => Math.max(...jsons.map((j) => num(j, k)));
+  const rate = jsons.reduce((a, j) => a + num(j, opsKey) / num(j, 'seconds'), 0);
+  const cores = jsons.reduce((a, j) => a + num(j, 'client_cpu_s') / num(j, 'seconds'), 0);
+  const out: Record<string, number | string> = {
+    ...jsons[0],
+    [opsKey]: Math.round(rate * seconds),
+    seconds,
+    client_cpu_s: cores * seconds,
+    errors: sum('errors'),
+    generators: jsons.length,
+  };
+  if ('conns' in jsons[0]) out['conns'] = sum('conns');
+  if ('lat_samples' in jsons[0]) {
+    out['lat_samples'] = sum('lat_samples');
+    for (const k of ['p50_us', 'p99_us', 'p999_us', 'max_us']) out[k] = worst(k);
+  }
+  return out;
 }
 
 /** One measurement of one server under one load. */
@@ -563,11 +631,12 @@ export interface MeasureOptions {
 }
 
 /**
- * Start `launch`, run the generator made by `load(port)` against it, stop
- * it, and return the rate and the server's CPU time per operation over the
- * generator's measured window.
+ * Start `launch`, run the generator made by `load(port)` against it (or
+ * the generators, side by side: {@link runLoads}), stop it, and return the
+ * rate and the server's CPU time per operation over the generator's
+ * measured window.
  */
-export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command, opts: MeasureOptions): Promise<Measurement> {
+export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command | Command[], opts: MeasureOptions): Promise<Measurement> {
   const host = opts.host ?? '127.0.0.1';
   const cpuLists = opts.cpuLists ?? (opts.pin ? { server: '0', load: '1' } : undefined);
   const server = await startServer(launch, { host, cpus: cpuLists?.server, listeners: opts.listeners });
@@ -575,7 +644,10 @@ export async function measure(launch: ServerLaunch, load: (host: string, port: n
   const samples: Array<Map<number, number>> = [];
   const onMark = opts.threads ? () => { samples.push(threadCpuSeconds(server.pid)); } : undefined;
   try {
-    res = await runLoad(load(host, server.port), server, cpuLists?.load, opts.timeoutMs, onMark);
+    const gens = load(host, server.port);
+    res = Array.isArray(gens) && gens.length > 1
+      ? await runLoads(gens, server, opts.opsKey, cpuLists?.load, opts.timeoutMs, onMark)
+      : await runLoad(Array.isArray(gens) ? gens[0] : gens, server, cpuLists?.load, opts.timeoutMs, onMark);
   } catch (e) {
     await server.stop();
     throw new Error(`${launch.name}: ${(e as Error).message}\nserver stderr:\n${server.stderr()}`);

@@ -14,6 +14,7 @@
  *   node dist/bench/workers.js --workers 1,2,3 --conns 200 --rounds 5
  *   node dist/bench/workers.js --flags= --flags="--engine uring"   # one curve per set of server flags
  *   node dist/bench/workers.js --app                   # also app-server --keep-alive (bench/c/app-load.c)
+ *   node dist/bench/workers.js --workers 1,2,4 --generators 4 --pin   # on a machine with 8 cores
  *
  * Ratios are to the 1-worker row of the same server flags, medians of
  * per-round ratios. See bench/README.md.
@@ -30,7 +31,7 @@ import {
 import { REQUEST_SEARCH } from '../lib/protocol/index.js';
 
 const USAGE = `usage: node dist/bench/workers.js [--workers 1,2] [--conns 100] [--size 64] [--pipeline 1]
-       [--flags="extra server flags"]... [--app] [--app-conns 8]
+       [--flags="extra server flags"]... [--app] [--app-conns 8] [--generators 1]
        [--seconds 5] [--warmup 1] [--rounds 3] [--pin] [--quiet-wait 5] [--json FILE] [--server-output]
   multiconn-server (EchoMessage) with each --workers count under the same echo load
   (bench/c/echo-load.c), rounds interleaved: msgs/s, p50/p99 round trip, server CPU per
@@ -39,6 +40,8 @@ const USAGE = `usage: node dist/bench/workers.js [--workers 1,2] [--conns 100] [
               e.g. --flags= --flags="--engine uring")
   --app       also app-server --keep-alive under bench/c/app-load.c (keepalive mode, --app-conns)
   --pin       n loops on CPUs 0..n-1 and the generator on the others (not pinned when none is left)
+  --generators K   K load generators side by side, the connections split between them: one
+              generator thread drives about one loop; more loops need more (on a bigger machine)
 See bench/README.md.`;
 
 /**
@@ -67,6 +70,16 @@ export function pinning(workers: number, nCpus: number): { server: string; load:
   return { server: range(0, workers - 1), load: range(workers, nCpus - 1) };
 }
 
+/**
+ * `total` connections split over `k` generators as evenly as they go
+ * (`10` over 3: 4, 3, 3).
+ * @throws {Error} if there are fewer connections than generators.
+ */
+export function splitConns(total: number, k: number): number[] {
+  if (!Number.isInteger(total) || !Number.isInteger(k) || k < 1 || total < k) throw new Error(`cannot split ${total} connections over ${k} generators`);
+  return Array.from({ length: k }, (_, i) => Math.floor(total / k) + (i < total % k ? 1 : 0));
+}
+
 /** One point of a curve: a server with a worker count and flags. */
 export interface CurvePoint {
   /** Table label. */
@@ -75,8 +88,8 @@ export interface CurvePoint {
   curve: string;
   workers: number;
   launch: ServerLaunch;
-  /** The load generator's command for a host and port. */
-  load: (host: string, port: number) => Command;
+  /** The load generators' commands for a host and port. */
+  load: (host: string, port: number) => Command[];
   /** JSON key of the operation count. */
   opsKey: 'msgs' | 'requests';
 }
@@ -163,14 +176,14 @@ export const CURVE_HEADER = ['server', 'ops/s', 'range (min-max)', 'p50 µs', 'p
  * fewest workers) and, at the most workers, whether the cores were all
  * busy.
  */
-export function curveNotes(results: CurveResult[], nCpus: number): string[] {
+export function curveNotes(results: CurveResult[], nCpus: number, generators = 1): string[] {
   const ok = results.filter((r): r is CurveResult & { summary: Summary } => r.summary !== null);
   if (ok.length === 0) return [];
   const gen = ok.map((r) => r.summary.clientUtil);
   const lo = Math.min(...gen);
   const hi = Math.max(...gen);
   const notes = [
-    `The load generator (one thread, in C) used ${lo.toFixed(2)}-${hi.toFixed(2)} cores in these rows: `
+    `${generators === 1 ? 'The load generator (one thread, in C)' : `The ${generators} load generators (one thread each, in C)`} used ${lo.toFixed(2)}-${hi.toFixed(2)} cores in these rows: `
     + `${((lo / nCpus) * 100).toFixed(0)}-${((hi / nCpus) * 100).toFixed(0)}% of this machine's ${nCpus} cores.`,
   ];
   for (const curve of new Set(ok.map((r) => r.point.curve))) {
@@ -180,8 +193,8 @@ export function curveNotes(results: CurveResult[], nCpus: number): string[] {
     const genPerOp = median(b.rounds.map((m) => m.clientCpuSeconds / m.ops));
     const ceiling = nCpus / (b.cpuSecondsPerOp + genPerOp);
     if (Number.isFinite(ceiling)) {
-      notes.push(`${curve}: server and generator share the ${nCpus} cores. At ${base.point.workers} worker${base.point.workers === 1 ? '' : 's'} each operation cost `
-        + `${(b.cpuSecondsPerOp * 1e6).toFixed(2)} µs of server CPU and ${(genPerOp * 1e6).toFixed(2)} µs of the generator's, so ${nCpus} cores carry at most `
+      notes.push(`${curve}: server and ${generators === 1 ? 'generator' : 'generators'} share the ${nCpus} cores. At ${base.point.workers} worker${base.point.workers === 1 ? '' : 's'} each operation cost `
+        + `${(b.cpuSecondsPerOp * 1e6).toFixed(2)} µs of server CPU and ${(genPerOp * 1e6).toFixed(2)} µs of the ${generators === 1 ? 'generator\'s' : 'generators\''}, so ${nCpus} cores carry at most `
         + `${nCpus}/${((b.cpuSecondsPerOp + genPerOp) * 1e6).toFixed(2)} µs = ${Math.round(ceiling)} ops/s however many loops serve; the row reached `
         + `${Math.round(b.rate)} (${((b.rate / ceiling) * 100).toFixed(0)}%). A second loop can only use the CPU the generator leaves.`);
     }
@@ -212,6 +225,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     flags: { type: 'string', multiple: true, default: [] },
     app: { type: 'boolean', default: false },
     'app-conns': { type: 'string', default: '8' },
+    generators: { type: 'string', default: '1' },
   });
   if (values === null) return;
   const counts = parseWorkerList(values.workers);
@@ -219,24 +233,28 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const rounds = Number(values.rounds);
   const { pin, quietWaitMs, timeoutMs } = commonSettings(values);
   const nCpus = cpus().length;
+  const generators = Number(values.generators);
+  if (!Number.isInteger(generators) || generators < 1) throw new Error(`--generators: not a count: ${values.generators}`);
 
   const echoLoad = buildC('echo-load');
-  const echo = (host: string, port: number): Command => ({
+  const echoConns = splitConns(Number(values.conns), generators);
+  const echo = (host: string, port: number): Command[] => echoConns.map((conns) => ({
     cmd: echoLoad,
-    args: ['--host', host, '--port', String(port), '--conns', values.conns, '--size', values.size, '--pipeline', values.pipeline,
+    args: ['--host', host, '--port', String(port), '--conns', String(conns), '--size', values.size, '--pipeline', values.pipeline,
       '--seconds', values.seconds, '--warmup', values.warmup],
-  });
+  }));
   const servers: Array<{ label: string; script: string; extra: string; load: CurvePoint['load']; opsKey: CurvePoint['opsKey'] }> = [
     { label: 'multiconn-server(EchoMessage)', script: 'multiconn-server.js', extra: '', load: echo, opsKey: 'msgs' },
   ];
   if (values.app) {
     const appLoad = buildC('app-load');
     const { frame } = requestFrame('search', 'morpheus');
-    const app = (host: string, port: number): Command => ({
+    const appConns = splitConns(Number(values['app-conns']), generators);
+    const app = (host: string, port: number): Command[] => appConns.map((conns) => ({
       cmd: appLoad,
-      args: ['--host', host, '--port', String(port), '--mode', 'keepalive', '--conns', values['app-conns'], '--pipeline', '1',
+      args: ['--host', host, '--port', String(port), '--mode', 'keepalive', '--conns', String(conns), '--pipeline', '1',
         '--frame-hex', frame.toString('hex'), '--expect', REQUEST_SEARCH.get('morpheus')!, '--seconds', values.seconds, '--warmup', values.warmup],
-    });
+    }));
     servers.push({ label: 'app-server(keep-alive)', script: 'app-server.js', extra: '--keep-alive', load: app, opsKey: 'requests' });
   }
   const points: CurvePoint[] = [];
@@ -265,11 +283,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
 
   const pl = values.pipeline === '1' ? '' : `, ${values.pipeline} in flight`;
   console.log(`## Workers: ${counts.join(', ')} loops on one port; echo ${values.conns} connections x ${values.size}-byte ping-pong${pl}`
-    + `${values.app ? `; app-server keep-alive, ${values['app-conns']} connections` : ''}; ${values.seconds} s measured after ${values.warmup} s warm-up, `
+    + `${values.app ? `; app-server keep-alive, ${values['app-conns']} connections` : ''}`
+    + `${generators > 1 ? `; ${generators} load generators side by side (p50/p99: the worst generator's)` : ''}; ${values.seconds} s measured after ${values.warmup} s warm-up, `
     + `median of ${rounds} interleaved rounds\n`);
   console.log(`${environmentLine(pin ? `--pin: n loops on CPUs 0..n-1, the load generator on the others (none for n >= ${nCpus}: not pinned)` : 'no CPU pinning')}\n`);
   table(CURVE_HEADER, curveRows(results, nCpus));
-  for (const note of curveNotes(results, nCpus)) console.log(`- ${note}`);
+  for (const note of curveNotes(results, nCpus, generators)) console.log(`- ${note}`);
   console.log(`- ${CURVE_LEGEND}`);
   if (values.json) writeJson(values.json, { benchmark: 'workers', settings: values, pin, results });
 }

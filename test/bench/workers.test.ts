@@ -7,9 +7,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  buildC, listenerCount, runLoad, startServer, statTicks, summarize, threadCpuDelta, threadCpuSeconds, type Measurement,
+  buildC, combineLoads, listenerCount, runLoad, runLoads, startServer, statTicks, summarize, threadCpuDelta, threadCpuSeconds, type Measurement,
 } from '../../bench/net.js';
-import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, pinning, rawMedian, type CurveResult } from '../../bench/workers.js';
+import { coresShare, curveNotes, curveRows, loopThreads, parseWorkerList, pinning, rawMedian, splitConns, type CurveResult } from '../../bench/workers.js';
 import { createRequest, encodeMessage, REQUEST_SEARCH } from '../../lib/protocol/index.js';
 import { runNode } from '../helpers/run-node.js';
 
@@ -33,8 +33,37 @@ t.test('echo-load reports p50 <= p99 <= p99.9 <= max over the round trips of its
     // The fields the other parsers read are still there.
     for (const k of ['seconds', 'msgs_per_s', 'conns', 'size', 'pipeline', 'alive', 'client_cpu_s']) t.type(j[k], 'number', k);
   }
+  // Two generators side by side: one result over their union window.
+  const both = await runLoads([8, 4].map((conns) => ({
+    cmd: gen, args: ['--port', String(server.port), '--conns', String(conns), '--size', '64', '--seconds', '0.3', '--warmup', '0.1'],
+  })), server, 'msgs', undefined, 30_000);
+  const j = both.json as Record<string, number>;
+  t.same([j.generators, j.conns, j.errors], [2, 12, 0], 'two generators, 12 connections, no error');
+  t.ok(j.msgs > 0 && j.lat_samples > 0, `messages (${j.msgs}) and samples (${j.lat_samples})`);
+  t.ok(j.seconds >= 0.25 && j.seconds < 5, `the union window (${j.seconds} s)`);
+  t.ok(both.cpuAtEnd >= both.cpuAtStart && both.atEnd > both.atStart, 'server CPU sampled at the first start and the last end');
   const stop = await server.stop();
   t.equal(stop.killed, false, 'the server stopped on SIGINT');
+});
+
+t.test('combineLoads() adds rates, cores and counts over the union window; percentiles are the worst', async (t) => {
+  const a = { msgs: 1000, seconds: 1, client_cpu_s: 0.5, errors: 0, conns: 50, size: 64, lat_samples: 1000, p50_us: 100, p99_us: 300, p999_us: 400, max_us: 900 };
+  const b = { msgs: 2100, seconds: 1.05, client_cpu_s: 0.42, errors: 2, conns: 50, size: 64, lat_samples: 2100, p50_us: 120, p99_us: 250, p999_us: 500, max_us: 800 };
+  const c = combineLoads([a, b], 'msgs', 1.1);
+  // Rates 1000/s + 2000/s over 1.1 s; cores 0.5 + 0.4 over 1.1 s.
+  const { client_cpu_s: cpu, ...rest } = c;
+  t.ok(Math.abs(Number(cpu) - 0.99) < 1e-9, `client CPU 0.9 cores over 1.1 s (${cpu})`);
+  t.same(rest, { msgs: 3300, seconds: 1.1, errors: 2, conns: 100, size: 64, generators: 2, lat_samples: 3100, p50_us: 120, p99_us: 300, p999_us: 500, max_us: 900 });
+  const app = combineLoads([{ requests: 10, seconds: 1, client_cpu_s: 0.1, errors: 0, mode: 'keepalive' }, { requests: 30, seconds: 1, client_cpu_s: 0.1, errors: 1, mode: 'keepalive' }], 'requests', 1);
+  t.same(app, { requests: 40, seconds: 1, client_cpu_s: 0.2, errors: 1, mode: 'keepalive', generators: 2 }, 'no latency fields, none made up');
+});
+
+t.test('splitConns() deals the connections over the generators', async (t) => {
+  t.same(splitConns(100, 1), [100]);
+  t.same(splitConns(10, 3), [4, 3, 3]);
+  t.same(splitConns(8, 8), [1, 1, 1, 1, 1, 1, 1, 1]);
+  t.throws(() => splitConns(2, 3), /cannot split 2 connections over 3 generators/);
+  t.throws(() => splitConns(10, 0), /cannot split/);
 });
 
 t.test('app-load times every request too, in keepalive and conn mode', async (t) => {
@@ -148,6 +177,9 @@ t.test('the curve table: ratios to the fewest workers of the same curve, latency
   const idle = curveNotes(results, 8);
   t.match(idle[2], /1\.98 of 8, not all busy/);
   t.same(curveNotes([results[2]], 2), [], 'nothing measured, nothing said');
+  const four = curveNotes(results, 2, 4);
+  t.match(four[0], /^The 4 load generators \(one thread each, in C\) used/);
+  t.match(four[1], /server and generators share the 2 cores.* µs of the generators', so/);
 });
 
 t.test('workers.js answers --help', async (t) => {
