@@ -22,13 +22,13 @@
 
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { REQUEST_SEARCH } from '../lib/protocol/index.js';
 import { requestFrame } from './app-server.js';
 import { median, table } from './harness.js';
 import {
   benchArgs, buildC, commonSettings, environmentLine, interleave, measure, pairedRatio, parseCommand, REPO_ROOT, writeJson,
   type Command, type Measurement, type ServerLaunch, type Summary,
 } from './net.js';
-import { REQUEST_SEARCH } from '../lib/protocol/index.js';
 
 const USAGE = `usage: node dist/bench/workers.js [--workers 1,2] [--conns 100] [--size 64] [--pipeline 1]
        [--flags="extra server flags"]... [--app] [--app-conns 8] [--generators 1]
