@@ -50,7 +50,7 @@ interface Case {
 }
 
 /** The request frame for `action value`, and a check against the Python capture when there is one. */
-function requestFrame(action: string, value: string): { frame: Buffer; note: string } {
+export function requestFrame(action: string, value: string): { frame: Buffer; note: string } {
   const frame = encodeMessage(createRequest(action, value));
   let note = `request frame: ${frame.length} bytes (encodeMessage(createRequest(${JSON.stringify(action)}, ${JSON.stringify(value)})))`;
   try {

@@ -142,7 +142,16 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** Whether some socket listens on TCP `port` (any address), from /proc/net/tcp and tcp6. */
 export function isListening(port: number): boolean {
+  return listenerCount(port) > 0;
+}
+
+/**
+ * How many sockets listen on TCP `port` (any address), from /proc/net/tcp
+ * and tcp6: each SO_REUSEPORT listener of a group is a line of its own.
+ */
+export function listenerCount(port: number): number {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let count = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -153,10 +162,10 @@ export function isListening(port: number): boolean {
     for (const line of text.split('\n')) {
       const f = line.trim().split(/\s+/);
       // f[1] = local address:port, f[3] = state (0A = LISTEN)
-      if (f.length > 3 && f[3] === '0A' && f[1].endsWith(hex)) return true;
+      if (f.length > 3 && f[3] === '0A' && f[1].endsWith(hex)) count++;
     }
   }
-  return false;
+  return count;
 }
 
 let clkTck: number | undefined;
@@ -171,6 +180,21 @@ export function clockTicks(): number {
   return clkTck;
 }
 
+/**
+ * utime + stime, in clock ticks, from the text of a /proc/<pid>/stat or
+ * /proc/<pid>/task/<tid>/stat file (fields 14 and 15). The command name
+ * (field 2) may hold spaces and parentheses: fields are counted after its
+ * last ')'.
+ * @throws {Error} if the text is not such a line.
+ */
+export function statTicks(stat: string): number {
+  const close = stat.lastIndexOf(')');
+  const f = close < 0 ? [] : stat.slice(close + 2).trim().split(' ');
+  const ticks = Number(f[11]) + Number(f[12]); // fields 14 (utime) and 15 (stime)
+  if (f.length < 13 || !Number.isInteger(ticks)) throw new Error(`not a /proc stat line: ${JSON.stringify(stat.slice(0, 80))}`);
+  return ticks;
+}
+
 /** utime + stime of one process (all its threads), in clock ticks; 0 if it is gone. */
 function processTicks(pid: number): number {
   let stat: string;
@@ -179,9 +203,39 @@ function processTicks(pid: number): number {
   } catch {
     return 0;
   }
-  // The command name (field 2) may hold spaces: split after its ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // fields 14 (utime) and 15 (stime)
+  return statTicks(stat);
+}
+
+/** utime + stime of each thread of `pid` (thread id → CPU seconds); threads that end meanwhile are left out. */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      out.set(Number(tid), statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) / clockTicks());
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of each thread between two {@link threadCpuSeconds} samples,
+ * busiest first (threads present in both samples only).
+ */
+export function threadCpuDelta(before: Map<number, number>, after: Map<number, number>): number[] {
+  const out: number[] = [];
+  for (const [tid, cpu] of after) {
+    const was = before.get(tid);
+    if (was !== undefined) out.push(cpu - was);
+  }
+  return out.sort((a, b) => b - a);
 }
 
 /** `pid` and its live descendants (from /proc/<pid>/task/<tid>/children). */
@@ -345,6 +399,8 @@ export interface StartOptions {
   cpus?: string;
   /** How long to wait for the port to listen (ms, default 20 s). */
   readyTimeoutMs?: number;
+  /** How many listening sockets make it ready (default 1; n for n SO_REUSEPORT loops, which start one after another). */
+  listeners?: number;
 }
 
 /**
@@ -373,7 +429,8 @@ export async function startServer(launch: ServerLaunch, opts: StartOptions = {})
     child.once('error', (e) => { err += `\n${e.message}`; resolve((exited = { code: null, signal: null, killed: false })); });
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
-  while (!isListening(port)) {
+  const listeners = opts.listeners ?? 1;
+  while (listenerCount(port) < listeners) {
     if (exited) throw new Error(`${launch.name} exited before listening (${commandLine(cmd)}): code ${exited.code} signal ${exited.signal}\n${err}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -414,6 +471,9 @@ export interface LoadResult {
   /** Machine-wide CPU (see {@link machineCpuSeconds}) at both. */
   machineAtStart: { busy: number; steal: number };
   machineAtEnd: { busy: number; steal: number };
+  /** When both were sampled (performance.now(), ms). */
+  atStart: number;
+  atEnd: number;
 }
 
 /**
@@ -422,7 +482,7 @@ export interface LoadResult {
  * both. Rejects if it fails, prints no result, or runs past `timeoutMs`
  * (then it is killed).
  */
-export function runLoad(gen: Command, server: RunningServer, cpuList?: string, timeoutMs = 300_000): Promise<LoadResult> {
+export function runLoad(gen: Command, server: RunningServer, cpuList?: string, timeoutMs = 300_000, onMark?: (mark: 'start' | 'end') => void): Promise<LoadResult> {
   const cmd = pinned(gen, cpuList);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.cmd, cmd.args, { cwd: REPO_ROOT, env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -431,18 +491,24 @@ export function runLoad(gen: Command, server: RunningServer, cpuList?: string, t
       child.kill('SIGKILL');
     }, timeoutMs);
     let cpuAtStart = NaN;
+    let atStart = NaN;
     let machineAtStart = { busy: NaN, steal: NaN };
     let result: LoadResult | undefined;
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-4096); });
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith('# start')) {
+        onMark?.('start');
         cpuAtStart = server.cpuSeconds();
         machineAtStart = machineCpuSeconds();
+        atStart = performance.now();
       } else if (line.startsWith('{') && result === undefined) {
+        onMark?.('end');
         const cpuAtEnd = server.cpuSeconds();
         const machineAtEnd = machineCpuSeconds();
-        result = { json: JSON.parse(line) as Record<string, number | string>, cpuAtStart, cpuAtEnd, machineAtStart, machineAtEnd };
+        result = {
+          json: JSON.parse(line) as Record<string, number | string>, cpuAtStart, cpuAtEnd, machineAtStart, machineAtEnd, atStart, atEnd: performance.now(),
+        };
       }
     });
     child.once('error', reject);
@@ -452,6 +518,67 @@ export function runLoad(gen: Command, server: RunningServer, cpuList?: string, t
       else reject(new Error(`load generator failed (${commandLine(cmd)}): exit ${code}\n${err}`));
     });
   });
+}
+
+/**
+ * Run several load generators at once against one server (one thread each
+ * cannot drive more than about one server core). Their windows open and
+ * close within milliseconds of each other; the result covers their union:
+ * the server's CPU from the first "# start" to the last result line, and
+ * the generators' JSON combined by {@link combineLoads}. `onMark` fires at
+ * the first start and the last end.
+ */
+export async function runLoads(gens: Command[], server: RunningServer, opsKey: string, cpuList?: string, timeoutMs = 300_000, onMark?: (mark: 'start' | 'end') => void): Promise<LoadResult> {
+  let started = 0;
+  let ended = 0;
+  const mark = (m: 'start' | 'end'): void => {
+    if (m === 'start' && started++ === 0) onMark?.('start');
+    if (m === 'end' && ++ended === gens.length) onMark?.('end');
+  };
+  const results = await Promise.all(gens.map((g) => runLoad(g, server, cpuList, timeoutMs, mark)));
+  const first = results.reduce((a, b) => (b.atStart < a.atStart ? b : a));
+  const last = results.reduce((a, b) => (b.atEnd > a.atEnd ? b : a));
+  return {
+    json: combineLoads(results.map((r) => r.json), opsKey, (last.atEnd - first.atStart) / 1000),
+    cpuAtStart: first.cpuAtStart,
+    cpuAtEnd: last.cpuAtEnd,
+    machineAtStart: first.machineAtStart,
+    machineAtEnd: last.machineAtEnd,
+    atStart: first.atStart,
+    atEnd: last.atEnd,
+  };
+}
+
+/**
+ * The JSON lines of generators that ran side by side, as one over their
+ * union window of `seconds`: rates add up (each generator's ops over its
+ * own window), so the ops become the summed rate times `seconds`; CPU
+ * cores add up the same way (`client_cpu_s` scaled to `seconds`); errors,
+ * connections and latency samples are summed. Percentiles cannot be merged
+ * from percentiles: `p50_us`, `p99_us`, `p999_us` and `max_us` are the
+ * worst generator's (the true p99 of all the samples is no higher than the
+ * highest p99). Pure.
+ */
+export function combineLoads(jsons: Array<Record<string, number | string>>, opsKey: string, seconds: number): Record<string, number | string> {
+  const num = (j: Record<string, number | string>, k: string): number => Number(j[k]);
+  const sum = (k: string): number => jsons.reduce((a, j) => a + num(j, k), 0);
+  const worst = (k: string): number => Math.max(...jsons.map((j) => num(j, k)));
+  const rate = jsons.reduce((a, j) => a + num(j, opsKey) / num(j, 'seconds'), 0);
+  const cores = jsons.reduce((a, j) => a + num(j, 'client_cpu_s') / num(j, 'seconds'), 0);
+  const out: Record<string, number | string> = {
+    ...jsons[0],
+    [opsKey]: Math.round(rate * seconds),
+    seconds,
+    client_cpu_s: cores * seconds,
+    errors: sum('errors'),
+    generators: jsons.length,
+  };
+  if ('conns' in jsons[0]) out['conns'] = sum('conns');
+  if ('lat_samples' in jsons[0]) {
+    out['lat_samples'] = sum('lat_samples');
+    for (const k of ['p50_us', 'p99_us', 'p999_us', 'max_us']) out[k] = worst(k);
+  }
+  return out;
 }
 
 /** One measurement of one server under one load. */
@@ -482,30 +609,45 @@ export interface Measurement {
   stop: StopResult;
   /** The generator's JSON. */
   raw: Record<string, number | string>;
+  /** With {@link MeasureOptions.threads}: CPU seconds of each server thread in the window, busiest first. */
+  threadCpuSeconds?: number[];
 }
 
 /** Options of {@link measure}. */
 export interface MeasureOptions {
   host?: string;
-  /** Pin the server to CPU 0 and the generator to CPU 1 (needs taskset). */
+  /** Pin the server to CPU 0 and the generator to CPU 1 (needs taskset); {@link cpuLists} overrides it. */
   pin?: boolean;
+  /** `taskset -c` CPU lists for the server and the generator (e.g. `'0-1'` and `'2'`). */
+  cpuLists?: { server: string; load: string };
   /** JSON key of the operation count (`msgs`, `requests`). */
   opsKey: string;
   /** Kill the load generator if it runs longer (ms; default 5 min). */
   timeoutMs?: number;
+  /** Also sample the CPU time of each thread of the server process (not its children) over the window. */
+  threads?: boolean;
+  /** How many listening sockets the server opens on its port before it is ready (default 1; see {@link StartOptions.listeners}). */
+  listeners?: number;
 }
 
 /**
- * Start `launch`, run the generator made by `load(port)` against it, stop
- * it, and return the rate and the server's CPU time per operation over the
- * generator's measured window.
+ * Start `launch`, run the generator made by `load(port)` against it (or
+ * the generators, side by side: {@link runLoads}), stop it, and return the
+ * rate and the server's CPU time per operation over the generator's
+ * measured window.
  */
-export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command, opts: MeasureOptions): Promise<Measurement> {
+export async function measure(launch: ServerLaunch, load: (host: string, port: number) => Command | Command[], opts: MeasureOptions): Promise<Measurement> {
   const host = opts.host ?? '127.0.0.1';
-  const server = await startServer(launch, { host, cpus: opts.pin ? '0' : undefined });
+  const cpuLists = opts.cpuLists ?? (opts.pin ? { server: '0', load: '1' } : undefined);
+  const server = await startServer(launch, { host, cpus: cpuLists?.server, listeners: opts.listeners });
   let res: LoadResult;
+  const samples: Array<Map<number, number>> = [];
+  const onMark = opts.threads ? () => { samples.push(threadCpuSeconds(server.pid)); } : undefined;
   try {
-    res = await runLoad(load(host, server.port), server, opts.pin ? '1' : undefined, opts.timeoutMs);
+    const gens = load(host, server.port);
+    res = Array.isArray(gens) && gens.length > 1
+      ? await runLoads(gens, server, opts.opsKey, cpuLists?.load, opts.timeoutMs, onMark)
+      : await runLoad(Array.isArray(gens) ? gens[0] : gens, server, cpuLists?.load, opts.timeoutMs, onMark);
   } catch (e) {
     await server.stop();
     throw new Error(`${launch.name}: ${(e as Error).message}\nserver stderr:\n${server.stderr()}`);
@@ -530,6 +672,7 @@ export async function measure(launch: ServerLaunch, load: (host: string, port: n
     errors: Number(res.json['errors']),
     stop,
     raw: res.json,
+    ...(samples.length === 2 ? { threadCpuSeconds: threadCpuDelta(samples[0], samples[1]) } : {}),
   };
 }
 

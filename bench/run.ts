@@ -3,7 +3,8 @@
  * `npm run bench -- --quick` for a smoke run under a minute): wait scaling,
  * the hot-path wrappers, select(0) against Python, echo at several
  * connection counts and sizes, pipelined and connect/echo/close, HTTP (the
- * epoll howto's server and the static web server), the app server, and
+ * epoll howto's server and the static web server), the workers curve (one
+ * loop per core: 1 and 2 loops on one port), the app server, and
  * memory per connection with 10,000 held, each against its peers in the
  * same run. Writes a Markdown
  * report, headed by the targets table (bench/targets.ts: each target met,
@@ -39,6 +40,8 @@ function steps(quick: boolean, charts: string): Step[] {
     echo('Echo, 100 connections x 64 B', 'echo-100x64', '--conns', '100', '--size', '64'),
     echo('Echo, connect / echo 1 byte / close, 50 at once', undefined, '--connect', '--conns', '50', '--no-python'),
     { title: 'HTTP', script: 'http.js', args: net },
+    // The workers curve (issue 13): 1 and 2 loops under the same echo load; the app server's keep-alive too in the full run.
+    { title: 'One loop per core', script: 'workers.js', args: [...net, '--workers', '1,2', '--conns', '100', '--size', '64', ...(quick ? [] : ['--app'])] },
   ];
   if (quick) return list;
   return [

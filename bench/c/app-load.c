@@ -31,6 +31,13 @@
  * complete and valid (and, in conn mode, the server's EOF arrived).
  * "errors" covers the whole run, warm-up included.
  *
+ * Latency (latency.h's histogram; the line gains "lat_samples", "p50_us",
+ * "p99_us", "p999_us", "max_us"): each request counted in the window is
+ * timed from when it was queued for sending to its complete response
+ * (keepalive; with --pipeline P, requests queued behind others wait for
+ * them) or to the server's EOF (conn mode: connect, request, response,
+ * close: the whole cycle).
+ *
  * usage: app-load --port P (--frame-hex HEX | --frame-file F) --expect TEXT
  *                 [--host 127.0.0.1] [--mode conn|keepalive] [--conns 1]
  *                 [--pipeline 1] [--seconds 5] [--warmup 1]
@@ -51,6 +58,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "latency.h"
 
 #define MAX_RESPONSE (1 << 20)
 
@@ -65,6 +73,9 @@ struct conn {
   size_t in_len;
   int in_flight;      /* requests sent (or queued) without a response yet */
   unsigned events;    /* epoll events registered */
+  double *queued;     /* when each request in flight was queued: a ring of `pipeline` */
+  int q_head;         /* the oldest request's slot */
+  double cycle_start; /* conn mode: when the request whose EOF is awaited was queued */
 };
 
 static struct sockaddr_in addr;
@@ -75,6 +86,7 @@ static const char *expect;
 static size_t expect_len;
 static long requests, errors, connects;
 static int draining; /* after the window: no new request or connection */
+static int measuring; /* inside the measured window */
 
 static void die(const char *what) {
   perror(what);
@@ -98,7 +110,16 @@ static void queue_request(struct conn *c) {
   }
   memcpy(c->out + c->out_len, frame, frame_len);
   c->out_len += frame_len;
+  c->queued[(c->q_head + c->in_flight) % pipeline] = now();
   c->in_flight++;
+}
+
+/* The oldest request in flight got its response: when was it queued? */
+static double answered(struct conn *c) {
+  double t = c->queued[c->q_head];
+  c->q_head = (c->q_head + 1) % pipeline;
+  c->in_flight--;
+  return t;
 }
 
 /* Start a connection in slot idx: non-blocking connect, requests queued. */
@@ -109,6 +130,7 @@ static void open_conn(struct conn *c, int idx) {
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   c->out_len = c->out_off = c->in_len = 0;
   c->in_flight = 0;
+  c->q_head = 0;
   connects++;
   int r = connect(c->fd, (struct sockaddr *)&addr, sizeof addr);
   c->state = (r == 0) ? ACTIVE : CONNECTING;
@@ -202,6 +224,7 @@ static void on_event(struct conn *c, int idx, unsigned mask) {
     } else if (r == 0) {
       if (c->state == DRAINING && c->in_len == 0) {
         requests++; /* conn mode: response complete and server closed */
+        if (measuring && !draining) lat_record(now() - c->cycle_start);
         close_conn(c);
         if (!draining) open_conn(c, idx);
       } else {
@@ -225,11 +248,13 @@ static void on_event(struct conn *c, int idx, unsigned mask) {
           return;
         }
         off += (size_t)n;
-        c->in_flight--;
+        double queued = answered(c);
         if (keepalive) {
           requests++;
+          if (measuring && !draining) lat_record(now() - queued);
           if (!draining) queue_request(c);
         } else {
+          c->cycle_start = queued;
           c->state = DRAINING;
           if (off != c->in_len) {
             fail_conn(c, idx);
@@ -321,7 +346,8 @@ int main(int argc, char **argv) {
   if (!conns) die("calloc");
   for (int i = 0; i < nconns; i++) {
     conns[i].in = malloc(MAX_RESPONSE);
-    if (!conns[i].in) die("malloc");
+    conns[i].queued = malloc(sizeof(double) * (size_t)pipeline);
+    if (!conns[i].in || !conns[i].queued) die("malloc");
     open_conn(&conns[i], i);
   }
 
@@ -333,7 +359,6 @@ int main(int argc, char **argv) {
   struct epoll_event events[256];
   double t0 = now(), start = 0, end = 0, cpu0 = 0;
   long connects0 = 0, errors_at_end = 0;
-  int measuring = 0;
   for (;;) {
     double t = now();
     if (!measuring && t - t0 >= warmup) {
@@ -342,15 +367,16 @@ int main(int argc, char **argv) {
       connects0 = connects;
       start = t;
       cpu0 = cpu_seconds();
+      lat_reset();
       printf("# start\n");
       fflush(stdout);
     } else if (measuring && !draining && t - start >= seconds) {
       end = t;
       double cpu = cpu_seconds() - cpu0, elapsed = end - start;
       printf("{\"requests\": %ld, \"seconds\": %.6f, \"req_per_s\": %.1f, \"errors\": %ld, \"mode\": \"%s\", \"conns\": %d, "
-             "\"pipeline\": %d, \"connects\": %ld, \"client_cpu_s\": %.4f}\n",
+             "\"pipeline\": %d, \"connects\": %ld, \"client_cpu_s\": %.4f, " LAT_JSON_FORMAT "}\n",
              requests, elapsed, requests / elapsed, errors, keepalive ? "keepalive" : "conn", nconns, keepalive ? pipeline : 1,
-             connects - connects0, cpu);
+             connects - connects0, cpu, LAT_JSON_ARGS);
       fflush(stdout);
       draining = 1;
       errors_at_end = errors;

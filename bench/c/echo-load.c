@@ -10,7 +10,8 @@
  * After --warmup seconds it prints "# start" (bench/net.ts samples the
  * server's CPU time there), measures for --seconds, prints one JSON line
  *   {"msgs": round trips, "seconds": s, "msgs_per_s": r, "errors": e,
- *    "conns": n, "size": m, "client_cpu_s": c}
+ *    "conns": n, "size": m, "client_cpu_s": c,
+ *    "lat_samples": k, "p50_us": a, "p99_us": b, "p999_us": c, "max_us": d}
  * then lets the messages in flight complete (starting no new one) and only
  * then closes its connections: teardown stays out of the measured window,
  * and no connection is closed with unread bytes (that would send a reset).
@@ -25,6 +26,12 @@
  *
  * With --messages N the measured window also ends once N messages were
  * echoed (the soak, bench/soak.ts, runs to a message count).
+ *
+ * Latency: every round trip that completes in the measured window is timed
+ * from its first send() to the recv() that completes it (CLOCK_MONOTONIC,
+ * a vDSO call of ~20 ns) into latency.h's histogram (percentiles within
+ * ~3%, "max_us" exact). With --pipeline K a sample is one batch of K
+ * messages (its K echoes all back), and lat_samples counts batches.
  *
  * usage: echo-load --port P [--host 127.0.0.1] [--conns 100] [--size 64]
  *                  [--pipeline 1] [--seconds 5] [--warmup 1] [--messages N]
@@ -46,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "latency.h"
 
 struct conn {
   int fd;
@@ -55,7 +63,9 @@ struct conn {
   unsigned char *out; /* the message in flight */
   int alive;
   int idle; /* draining: nothing in flight any more */
+  double started; /* when the message in flight was first sent */
 };
+
 
 static size_t msg_size = 64;  /* bytes in flight per connection: size x pipeline */
 static long pipeline = 1;     /* messages per batch */
@@ -151,6 +161,7 @@ int main(int argc, char **argv) {
   enum { WARMUP, MEASURING, DRAINING } phase = WARMUP;
   long msgs = 0, drain_errors = 0;
   double cpu0 = 0;
+  for (int i = 0; i < nconns; i++) conns[i].started = t0; /* the first messages go out in the first turn */
   int busy = alive; /* connections with a message in flight or about to be sent */
   for (;;) {
     double t = now();
@@ -159,6 +170,7 @@ int main(int argc, char **argv) {
       msgs = 0;
       start = t;
       cpu0 = cpu_seconds();
+      lat_reset();
       printf("# start\n");
       fflush(stdout);
     } else if (phase == MEASURING && (t - start >= seconds || !alive || (max_msgs > 0 && msgs >= max_msgs))) {
@@ -166,8 +178,9 @@ int main(int argc, char **argv) {
       cpu = cpu_seconds() - cpu0;
       double elapsed = end - start;
       printf("{\"msgs\": %ld, \"seconds\": %.6f, \"msgs_per_s\": %.1f, \"errors\": %ld, \"conns\": %d, \"size\": %zu, "
-             "\"pipeline\": %ld, \"alive\": %d, \"client_cpu_s\": %.4f}\n",
-             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, one_size, pipeline, alive, cpu);
+             "\"pipeline\": %ld, \"alive\": %d, \"client_cpu_s\": %.4f, "
+             LAT_JSON_FORMAT "}\n",
+             msgs, elapsed, elapsed > 0 ? msgs / elapsed : 0.0, errors, nconns, one_size, pipeline, alive, cpu, LAT_JSON_ARGS);
       fflush(stdout);
       phase = DRAINING;
       drain_errors = errors;
@@ -215,6 +228,8 @@ int main(int argc, char **argv) {
         } else {
           c->received += (size_t)r;
           if (c->received == msg_size) {
+            double done = now();
+            if (phase == MEASURING) lat_record(done - c->started);
             if (phase == DRAINING) {
               c->idle = 1;
               busy--;
@@ -223,6 +238,7 @@ int main(int argc, char **argv) {
             msgs += pipeline;
             c->seq++;
             fill_message(c);
+            c->started = done;
             ssize_t w = send(c->fd, c->out, msg_size, MSG_NOSIGNAL);
             if (w < 0 && errno != EAGAIN && errno != EINTR) dead = 1;
             else if (w > 0) c->sent = (size_t)w;
