@@ -41,7 +41,7 @@ function steps(quick: boolean, charts: string): Step[] {
     echo('Echo, connect / echo 1 byte / close, 50 at once', undefined, '--connect', '--conns', '50', '--no-python'),
     { title: 'HTTP', script: 'http.js', args: net },
     // The workers curve (issue 13): 1 and 2 loops under the same echo load; the app server's keep-alive too in the full run.
-    { title: 'One loop per core', script: 'workers.js', args: [...net, '--workers', '1,2', '--conns', '100', '--size', '64', ...(quick ? [] : ['--app'])] },
+    { title: 'One loop per core', script: 'workers.js', args: [...net, '--workers', '1,2', '--conns', '100', '--size', '64', ...(quick ? [] : ['--app', '--flags=', '--flags=--engine uring'])] },
   ];
   if (quick) return list;
   return [
