@@ -11,6 +11,10 @@ import { createRequest, encodeMessage } from '../../lib/protocol/index.js';
 import { interrupt, runProgram, sleep, spawnProgram, startServer } from '../examples/server-harness.js';
 
 const FACTORY = new URL('../fixtures/message/worker-factory.ts', import.meta.url);
+// test/message/uring/workers.test.ts runs this file with every loop on the completion engine.
+const URING = process.env.TEST_MESSAGE_ENGINE === 'uring';
+const ENGINE = URING ? 'uring' : 'epoll';
+const ENGINE_FLAGS = URING ? ['--engine', 'uring'] : [];
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 const threadCount = (): number => readdirSync('/proc/self/task').length;
@@ -39,7 +43,7 @@ function echoOnce(port: number, text: string, ms = 5000): Promise<string> {
 
 /** Start a group on 127.0.0.1:0 with the fixture's `echo`; closed at teardown. */
 async function startGroup(tt: Test, workers: number, data?: unknown): Promise<{ group: MessageServerWorkers; port: number }> {
-  const group = new MessageServerWorkers(['127.0.0.1', 0], { workers, createMessage: { module: FACTORY, export: 'echo', data } });
+  const group = new MessageServerWorkers(['127.0.0.1', 0], { workers, engine: ENGINE, createMessage: { module: FACTORY, export: 'echo', data } });
   tt.teardown(() => group.close());
   const address = await group.ready;
   return { group, port: (address as [string, number])[1] };
@@ -219,7 +223,7 @@ t.test('bad options and failed starts', async (t) => {
 });
 
 t.test('multiconn-server --workers 2: echo, then Ctrl-C exits 0', async (t) => {
-  const { proc, port } = await startServer(t, 'multiconn-server', ['--workers', '2', '--quiet']);
+  const { proc, port } = await startServer(t, 'multiconn-server', ['--workers', '2', '--quiet', ...ENGINE_FLAGS]);
   let right = 0;
   const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => echoOnce(port, `message ${i}`)));
   for (const [i, got] of replies.entries()) if (got === `message ${i}`) right++;
@@ -228,7 +232,7 @@ t.test('multiconn-server --workers 2: echo, then Ctrl-C exits 0', async (t) => {
 });
 
 t.test('app-server --workers 2: the app protocol, then Ctrl-C drains and a second forces', async (t) => {
-  const { proc, port } = await startServer(t, 'app-server', ['--workers', '2', '--keep-alive', '--quiet', '--shutdown-timeout', '60']);
+  const { proc, port } = await startServer(t, 'app-server', ['--workers', '2', '--keep-alive', '--quiet', '--shutdown-timeout', '60', ...ENGINE_FLAGS]);
   for (let i = 0; i < 4; i++) {
     const { code, out } = await runProgram(t, 'app-client', ['127.0.0.1', String(port), 'search', 'morpheus']);
     t.equal(code, 0);
