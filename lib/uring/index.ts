@@ -1,9 +1,10 @@
 /**
  * `node-selectors/uring`: the io_uring completion engine. `Proactor` is
  * the callback API (accept, receive, send, close, completed by the
- * kernel); `Ring` and `BufferRing` are the layer below it, for programs
- * that build their own; `uringSupport()` says whether this machine allows
- * io_uring, and if not, why.
+ * kernel, or by an epoll loop where io_uring is unavailable); `Ring` and
+ * `BufferRing` are the layer below it, for programs that build their own;
+ * `uringSupport()` says whether this machine allows io_uring, and if not,
+ * why.
  */
 
 export {
@@ -11,4 +12,7 @@ export {
   type RingOptions, type RingStats, type CompletionHandler, type UringSupport,
 } from './ring.js';
 export { BufferRing, bufferId } from './buffer-ring.js';
-export { Proactor, Connection, type ProactorOptions, type ProactorStats } from './proactor.js';
+export {
+  Proactor, Connection, type ProactorOptions, type ProactorConstructorOptions, type ProactorBackend, type ProactorStats,
+  type AttachOptions, type ListenHandle, type AcceptErrorHandler,
+} from './proactor.js';
