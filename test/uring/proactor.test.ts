@@ -600,6 +600,13 @@ for (const backend of backends) {
     t.equal(res.stdout.trim(), `survived ${backend}`);
   });
 
+  t.test(`${backend}: Ctrl-C ends a blocking run() with a KeyboardInterrupt once interrupts are enabled`, async (t) => {
+    const res = await runFixture('proactor-interrupt.ts', backend);
+    t.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
+    t.same(out, { backend, caught: 'KeyboardInterrupt', connections: 0 });
+  });
+
   t.test(`${backend}: out of fds: accept backs off instead of spinning, then accepts again`, async (t) => {
     const res = await runFixture('uring-emfile.ts', backend);
     t.equal(res.code, 0, res.stderr);
