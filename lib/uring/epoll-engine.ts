@@ -21,8 +21,9 @@
  *   accept); `onclose` runs at the end of the turn, as the completion of
  *   a close would. epoll_data carries the fd and a per-fd generation, so
  *   an event for a closed fd whose number was reused is dropped.
- * - Listeners accept a bounded number per event; EMFILE/ENFILE pause
- *   accepting for 100 ms (the connection waits in the backlog).
+ * - Listeners accept a bounded number per event; EMFILE/ENFILE (and
+ *   other failures that would repeat at once) pause accepting for 100 ms
+ *   (the connections wait in the backlog).
  *
  * Calls pass MSG_DONTWAIT (an attached fd may be a blocking socket);
  * listening sockets are made non-blocking, as accept4 has no such flag.
@@ -30,9 +31,9 @@
 
 import { CodedError, SyscallError } from '../errors.js';
 import {
-  EAGAIN, ECONNRESET, EINTR, EMFILE, ENFILE, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC,
-  EPOLL_CTL_ADD, EPOLL_CTL_DEL, F_GETFL, F_SETFL, MSG_DONTWAIT, MSG_NOSIGNAL, O_NONBLOCK, SHUT_WR, SOCK_CLOEXEC,
-  SOCK_NONBLOCK, SOL_SOCKET, SO_ERROR,
+  EAGAIN, ECONNABORTED, ECONNRESET, EINTR, EPERM, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP,
+  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPROTO, F_GETFL, F_SETFL, MSG_DONTWAIT, MSG_NOSIGNAL, O_NONBLOCK,
+  SHUT_WR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, SO_ERROR,
 } from '../sys/constants.js';
 import { check, errnoOf, kernelWait } from '../sys/call.js';
 import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
@@ -480,16 +481,17 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
         if (errno === EAGAIN) return;
         if (errno === EINTR) continue;
         this.stats.acceptErrors++;
-        if (errno === EMFILE || errno === ENFILE) {
-          // No fd to give: accepting again at once would fail again at once.
-          // Wait a little (the connection stays in the backlog meanwhile).
-          this.#backOff(l);
+        if (errno === ECONNABORTED || errno === EPROTO || errno === EPERM) {
+          // That connection is gone (or refused by a firewall rule): the next may be fine.
           l.onerror?.(errno);
-          return;
+          continue;
         }
-        // ECONNABORTED and the like: that connection is gone, the next may be fine.
+        // EMFILE/ENFILE: no fd to give, and accepting again at once would fail
+        // again at once; ENOBUFS, ENOMEM, EINVAL (not listening) likewise.
+        // Wait a little (the connections stay in the backlog meanwhile).
+        this.#backOff(l);
         l.onerror?.(errno);
-        continue;
+        return;
       }
       if (this.#open >= this.#maxConnections) {
         sys.close(fd);

@@ -594,6 +594,21 @@ for (const backend of backends) {
     client.close();
   });
 
+  // (The io_uring engine re-arms its ACCEPT at once after such a failure.)
+  if (backend === 'epoll') t.test('epoll: a listener on a socket that is not listening reports EINVAL and backs off', async (t) => {
+    const p = new Proactor(opts());
+    t.teardown(() => p.close());
+    const notListening = new Socket();
+    notListening.bind(['127.0.0.1', 0]);
+    const errnos: number[] = [];
+    p.listen(notListening.detach(), () => t.fail('nothing to accept'), (errno) => { errnos.push(errno); });
+    turnUntil(p, () => false, 500);
+    t.ok(errnos.length >= 1, `accept failed (${errnos.length} times)`);
+    t.ok(errnos.every((e) => e === 22), 'with EINVAL');
+    t.ok(errnos.length <= 10, 'at most one failed accept per 100 ms back-off');
+    t.equal(p.stats.acceptErrors, errnos.length);
+  });
+
   t.test(`${backend}: a worker running a proactor in Node-loop mode can be terminated; the process survives`, async (t) => {
     const res = await runFixture('uring-worker-terminate.ts', backend);
     t.equal(res.code, 0, res.stderr);
