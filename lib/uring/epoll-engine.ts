@@ -110,7 +110,7 @@ class EpListener {
   readonly onconnection: (conn: Connection) => void;
   readonly onerror: AcceptErrorHandler | undefined;
   closed = false;
-  /** A back-off after EMFILE/ENFILE runs until this monotonic time (0: none). */
+  /** A back-off after a failed accept runs until this monotonic time (0: none). */
   resumeAt = 0;
   listed = false;
 

@@ -243,6 +243,25 @@ for (const backend of backends) {
     t.equal(p.connections, 0);
   });
 
+  t.test(`${backend}: send() to a peer that is gone: no throw, the connection closes with EPIPE`, async (t) => {
+    const p = new Proactor(opts({ bufferCount: 8, bufferSize: 256 }));
+    t.teardown(() => p.close());
+    const [a, b] = socketpair();
+    const conn = p.attach(b.detach());
+    let ended = false;
+    let closedWith: Error | null | undefined;
+    conn.onend = () => { ended = true; }; // stay open after the peer's EOF
+    conn.onclose = (err) => { closedWith = err; };
+    a.close();
+    turnUntil(p, () => ended);
+    t.ok(ended, 'onend');
+    t.doesNotThrow(() => { conn.send(Buffer.from('into the void')); conn.send(Buffer.from('and again')); });
+    turnUntil(p, () => closedWith !== undefined);
+    t.match(closedWith, { code: /^(EPIPE|ECONNRESET)$/, syscall: 'send' });
+    t.equal(conn.fd, -1);
+    t.equal(p.connections, 0);
+  });
+
   t.test(`${backend}: start(): the proactor runs in Node's loop beside a ticking timer; stop() and start() again`, async (t) => {
     const before = fdCount();
     const p = new Proactor(opts({ bufferCount: 64, bufferSize: 2048 }));
