@@ -5,7 +5,8 @@
 // close from inside a data callback, fd reuse after close with stale
 // events dropped, run()/stop(), start()/stop() in Node's loop, back-pressure
 // and water marks, pause/resume, half-close, connecting sockets, defer(),
-// accept back-off, and no fd left behind. The ring-specific tests (CQ
+// accept errors, and no fd left behind (proactor-processes.test.ts has the
+// tests that need a child process). The ring-specific tests (CQ
 // overflow, buffer ring, slot generations) run on io_uring only, and are
 // skipped (with the reason) where io_uring cannot be used.
 import t from 'tap';
@@ -38,14 +39,6 @@ function turnUntil(p: Proactor, done: () => boolean, ms = 10_000): void {
 
 const backends: ProactorBackend[] = support.ok ? ['io_uring', 'epoll'] : ['epoll'];
 if (!support.ok) t.comment(`io_uring unavailable on kernel ${support.kernel}: ${support.reason}; io_uring tests skipped`);
-
-/** A child running `fixture` with the proactor's automatic choice, on io_uring or forced onto epoll. */
-async function runFixture(fixture: string, backend: ProactorBackend): Promise<import('../helpers/run-node.js').RunResult> {
-  const { runNode } = await import('../helpers/run-node.js');
-  const path = new URL(`../fixtures/${fixture}`, import.meta.url).pathname;
-  const env = backend === 'epoll' ? { [NO_URING_ENV]: '1' } : {};
-  return runNode([...process.execArgv, path], { cwd: process.cwd(), timeoutMs: 60_000, env });
-}
 
 /** Echo clients over node:net, each sending `size` bytes and checking every one comes back. */
 async function netEchoes(port: number, count: number, size: number): Promise<boolean[]> {
@@ -628,31 +621,6 @@ for (const backend of backends) {
     t.equal(p.stats.acceptErrors, errnos.length);
   });
 
-  t.test(`${backend}: a worker running a proactor in Node-loop mode can be terminated; the process survives`, async (t) => {
-    const res = await runFixture('uring-worker-terminate.ts', backend);
-    t.equal(res.code, 0, res.stderr);
-    t.equal(res.stdout.trim(), `survived ${backend}`);
-  });
-
-  t.test(`${backend}: Ctrl-C ends a blocking run() with a KeyboardInterrupt once interrupts are enabled`, async (t) => {
-    const res = await runFixture('proactor-interrupt.ts', backend);
-    t.equal(res.code, 0, res.stderr);
-    const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
-    t.same(out, { backend, caught: 'KeyboardInterrupt', connections: 0 });
-  });
-
-  t.test(`${backend}: out of fds: accept backs off instead of spinning, then accepts again`, async (t) => {
-    const res = await runFixture('uring-emfile.ts', backend);
-    t.equal(res.code, 0, res.stderr);
-    const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
-    t.equal(out.backend, backend);
-    t.equal(out.acceptedWhileStarved, 0, 'nothing accepted without an fd to give');
-    t.ok(out.errorsWhileStarved >= 1, `EMFILE seen (${out.errorsWhileStarved})`);
-    t.equal(out.onerror, out.errorsWhileStarved, 'each failed accept reported to onerror');
-    t.same(out.errnos, [24], 'with EMFILE');
-    t.ok(out.errorsWhileStarved <= 10, `at most one failed accept per 100 ms back-off over 0.5 s (${out.errorsWhileStarved})`);
-    t.equal(out.accepted, 2, 'both pending connections accepted once fds were free');
-  });
 }
 
 t.test('the backend choice: forced fallback, refused io_uring, bad names', async (t) => {
