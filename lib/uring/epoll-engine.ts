@@ -36,6 +36,7 @@ import {
   SHUT_WR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET, SO_ERROR,
 } from '../sys/constants.js';
 import { check, errnoOf, kernelWait } from '../sys/call.js';
+import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
 import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
 import {
@@ -91,6 +92,8 @@ class EpConn implements ConnectionState {
   queue: Uint8Array[] = [];
   queued = 0;
   needDrain = false;
+  /** ondrain runs once `buffered` is at most this (set with needDrain). */
+  drainAt = 0;
 
   constructor(ops: EpollEngine, fd: number, gen: number, highWaterMark: number) {
     this.fd = fd;
@@ -153,6 +156,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   #deferred: Array<() => void> = [];
   #deferredSpare: Array<() => void> = [];
   #open = 0;
+  #turns = 0;
   #stopped = false;
   #closed = false;
   // Node-loop mode.
@@ -290,14 +294,27 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       }
     }
     if (off < data.length) {
-      // A copy: the caller may reuse its buffer (and a receive view is reused by the next recv).
-      const rest = Uint8Array.prototype.slice.call(data, off);
+      // A copy: the caller may reuse its buffer (and a receive view is reused
+      // by the next recv). Small ones share Node's pooled slabs.
+      const rest = Buffer.from(data.subarray(off));
       c.queue.push(rest);
       c.queued += rest.length;
     }
     const ok = c.queued < c.highWaterMark;
-    if (!ok) c.needDrain = true;
+    if (!ok) this.#wantDrain(c, c.lowWaterMark);
     return ok;
+  }
+
+  /** @internal `Connection.requestDrain()`: `ondrain` once at most `bytes` are buffered. */
+  requestDrain(c: EpConn, bytes = c.lowWaterMark): boolean {
+    if (c.closing || c.queued <= bytes) return true;
+    this.#wantDrain(c, bytes);
+    return false;
+  }
+
+  #wantDrain(c: EpConn, bytes: number): void {
+    c.drainAt = c.needDrain ? Math.max(c.drainAt, bytes) : bytes;
+    c.needDrain = true;
   }
 
   /** send(2) of `data`, EINTR retried: the bytes taken, or -errno. */
@@ -344,7 +361,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       }
       if (c.shutAfterFlush) this.#sys.shutdown(c.fd, SHUT_WR);
     }
-    if (c.needDrain && c.queued <= c.lowWaterMark) {
+    if (c.needDrain && c.queued <= c.drainAt) {
       c.needDrain = false;
       c.conn.ondrain?.();
     }
@@ -561,6 +578,9 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       const left = Math.max(0, Math.ceil(resumeAt - performance.now()));
       if (wait < 0 || left < wait) wait = left;
     }
+    // Ctrl-C: a wait that may block checks first (kernelWait); a loop kept
+    // busy (always work carried or deferred) never waits: every 64th turn.
+    if (wait === 0 && interruptsArmed && (++this.#turns & 63) === 0) checkInterrupts('epoll_wait');
     const n = kernelWait(this.#sys, 'epoll_wait', wait, 1, this.#waitOnce);
     const words = this.#words;
     for (let i = 0; i < n; i++) {

@@ -1,10 +1,9 @@
 /**
  * `node-selectors/uring`: the io_uring completion engine. `Proactor` is
  * the callback API (accept, receive, send, close, completed by the
- * kernel, or by an epoll loop where io_uring is unavailable); `Ring` and
- * `BufferRing` are the layer below it, for programs that build their own;
- * `uringSupport()` says whether this machine allows io_uring, and if not,
- * why.
+ * kernel); `Ring` and `BufferRing` are the layer below it, for programs
+ * that build their own; `uringSupport()` says whether this machine allows
+ * io_uring, and if not, why.
  */
 
 export {
@@ -13,6 +12,6 @@ export {
 } from './ring.js';
 export { BufferRing, bufferId } from './buffer-ring.js';
 export {
-  Proactor, Connection, type ProactorOptions, type ProactorConstructorOptions, type ProactorBackend, type ProactorStats,
-  type AttachOptions, type ListenHandle, type AcceptErrorHandler,
+  Proactor, Connection, type ProactorOptions, type ProactorStats, type ProactorBackend, type ProactorConstructorOptions,
+  type ListenHandle, type AttachOptions, type AcceptErrorHandler,
 } from './proactor.js';
