@@ -6,10 +6,12 @@
  * (copied into the connection's native send chunk). One io_uring_enter per
  * loop turn submits the sends and waits for the next completions.
  *
- * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] HOST PORT   (PORT 0: any)
+ * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--backend io_uring|epoll] HOST PORT   (PORT 0: any)
  * Prints "listening on HOST:PORT"; exits 0 on SIGINT/SIGTERM, after
- * printing the ring's counters ("enters N completions N bytes N").
- * Exits 2 with the reason when io_uring is unavailable.
+ * printing the ring's counters ("enters N completions N bytes N"; 0
+ * enters and completions on epoll). `--backend epoll` runs the same
+ * server on the Proactor's epoll fallback. Exits 2 with the reason when
+ * io_uring is asked for and unavailable.
  */
 
 import { createServer } from '../lib/socket/index.js';
@@ -20,16 +22,23 @@ const args = process.argv.slice(2);
 // --buffer-size N: bytes per receive buffer (default 4096).
 const sizeAt = args.indexOf('--buffer-size');
 const bufferSize = sizeAt >= 0 ? Number(args.splice(sizeAt, 2)[1]) : 4096;
+// --backend io_uring|epoll: the Proactor's engine (default io_uring).
+const backendAt = args.indexOf('--backend');
+const backend = backendAt >= 0 ? args.splice(backendAt, 2)[1] : 'io_uring';
+if (backend !== 'io_uring' && backend !== 'epoll') {
+  console.error(`--backend must be io_uring or epoll, not ${backend}`);
+  process.exit(2);
+}
 const [host = '127.0.0.1', portArg = '0'] = args;
 const support = uringSupport();
-if (!support.ok) {
+if (backend === 'io_uring' && !support.ok) {
   console.error(`io_uring unavailable: ${support.reason}`);
   process.exit(2);
 }
 
 const server = createServer([host, Number(portArg)], { backlog: 1024 });
 const port = server.getsockname()[1];
-const proactor = new Proactor({ entries: 1024, bufferCount: 4096, bufferSize, backend: 'io_uring' });
+const proactor = new Proactor({ entries: 1024, bufferCount: 4096, bufferSize, backend });
 proactor.listen(server.detach(), (conn) => {
   conn.ondata = (data) => { conn.send(data); };
 });

@@ -28,7 +28,7 @@ import {
   IOSQE_IO_HARDLINK, IOSQE_IO_LINK, IO_URING_OP_SUPPORTED, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
   PROT_READ, PROT_WRITE,
 } from '../sys/uring-constants.js';
-import { interrupted } from '../sys/interrupt.js';
+import { checkInterrupts, interrupted, interruptsArmed } from '../sys/interrupt.js';
 import {
   CQOFF_CQES, CQOFF_HEAD, CQOFF_OVERFLOW, CQOFF_RING_MASK, CQOFF_TAIL, GETEVENTS_ARG_TS_OFFSET, IO_URING_CQE_SIZE,
   IO_URING_GETEVENTS_ARG_SIZE, IO_URING_PARAMS_SIZE, IO_URING_PROBE_OP_SIZE, IO_URING_PROBE_SIZE, IO_URING_SQE_SIZE,
@@ -488,6 +488,9 @@ export class Ring {
    */
   submit(waitFor = 0, timeoutMs = -1): number {
     if (this.#closed) throw uringClosedError();
+    // A signal that cut short an earlier enter which had submitted SQEs
+    // left no EINTR (the enter returned the count): act on it before waiting.
+    if (waitFor > 0 && interruptsArmed) checkInterrupts('io_uring_enter');
     const toSubmit = this.pending;
     // Publish the filled SQEs: the kernel reads up to this tail.
     Atomics.store(this.#sq, this.#sqTailWord, this.#sqTail);
