@@ -137,6 +137,10 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
   /** The engine serving the connections. */
   readonly engine: MessageEngine;
   #listen: ListenHandle | null = null;
+  // While run() waits in Node's loop on a Proactor: how an exception thrown
+  // from a callback (createMessage, a 'connection' listener) ends it, as it
+  // ends selector.run() on the other engine.
+  #runFailed: ((err: unknown) => void) | null = null;
   #acceptErrored = false;
   /** The listening socket (non-blocking). */
   readonly socket: Socket;
@@ -201,7 +205,7 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
         let fd = -1;
         try {
           fd = listening.detach();
-          this.#listen = proactor.listen(fd, (conn) => this.#acceptConnection(conn), (errno) => this.#acceptFailed(errno));
+          this.#listen = proactor.listen(fd, (conn) => this.#onConnection(conn), (errno) => this.#acceptFailed(errno));
         } catch (err) {
           if (fd >= 0 && this.#listen === null) new Socket(family, type, proto, fd).close();
           if (this.#ownsSelector) proactor.close();
@@ -393,6 +397,18 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     this.emit('connection', message, addr);
   }
 
+  #onConnection(conn: Connection): void {
+    if (this.#runFailed === null) {
+      this.#acceptConnection(conn);
+      return;
+    }
+    try {
+      this.#acceptConnection(conn);
+    } catch (err) {
+      this.#runFailed(err);
+    }
+  }
+
   // Engine 'uring': the proactor accepted a connection (and receives on it already).
   #acceptConnection(conn: Connection): void {
     this.#accepted++;
@@ -456,16 +472,20 @@ export class MessageServer extends (EventEmitter as unknown as ServerEmitter) {
     if (this.#closed) return;
     const { signal } = options;
     if (signal?.aborted === true) return;
-    loop.start();
     try {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          signal?.removeEventListener('abort', done);
-          this.off('close', done);
-          resolve();
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: unknown): void => {
+          signal?.removeEventListener('abort', ok);
+          this.off('close', ok);
+          this.#runFailed = null;
+          if (err === undefined) resolve();
+          else reject(err);
         };
-        signal?.addEventListener('abort', done, { once: true });
-        this.once('close', done);
+        const ok = (): void => done();
+        signal?.addEventListener('abort', ok, { once: true });
+        this.once('close', ok);
+        this.#runFailed = (err) => done(err ?? new Error('a callback threw undefined'));
+        loop.start();
       });
     } finally {
       if (!this.#closed) loop.stop();

@@ -38,6 +38,7 @@ import {
 import { check, errnoOf, kernelWait } from '../sys/call.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
 import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
+import { loopOwnedFd } from '../sys/loop-owned-fd.js';
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
 import {
   Connection, type AcceptErrorHandler, type AttachOptions, type ConnectionOps, type ConnectionState, type EngineCore,
@@ -161,12 +162,17 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   #closed = false;
   // Node-loop mode.
   #watcher: FdWatcher | null = null;
+  // Node-loop mode (start() until stop()). The libuv watch itself is only
+  // armed while no JavaScript of ours runs (closed when it fires, armed
+  // again after the wake-up): a worker terminated while stuck in a callback
+  // must not have a watch that fires into its dying environment.
+  #live = false;
   #kickScheduled = false;
   #draining = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   readonly #kick = (): void => {
     this.#kickScheduled = false;
-    if (this.#watcher !== null && !this.#closed) this.#drain();
+    if (this.#live && !this.#closed) this.#wake();
   };
 
   /**
@@ -174,11 +180,14 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
    * @throws {SyscallError} from epoll_create1 (EMFILE, ENOMEM).
    */
   constructor(options: ProactorOptions = {}, sys: Libc = libc()) {
-    this.#sys = sys;
     this.#highWater = options.highWaterMark ?? 1 << 20;
     this.#maxConnections = options.maxConnections ?? 10_000;
-    this.#epfd = check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
-    closeAtThreadExit(this.#epfd);
+    // In a worker the epoll fd belongs to a Node handle, closed first at
+    // teardown (even on terminate()), so libuv's watch on it cannot fire
+    // into an environment that is going away (as EpollSelector's).
+    const owned = loopOwnedFd(sys, check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1'));
+    this.#epfd = owned.fd;
+    this.#sys = owned.sys;
   }
 
   /** Open connections. */
@@ -204,6 +213,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   #release(fd: number): void {
     this.#byFd[fd] = undefined;
     this.#sys.epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, null);
+    keepAtThreadExit(fd);
     this.#sys.close(fd);
   }
 
@@ -220,6 +230,8 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     const l = new EpListener(fd, this.#register(fd, LISTEN_EVENTS, 'epoll_ctl'), onconnection, onerror);
     this.#byFd[fd] = l;
     this.#listeners.push(l);
+    // Owned from now on: in a worker, closed when the thread ends.
+    closeAtThreadExit(fd);
     return {
       get fd() { return l.closed ? -1 : l.fd; },
       close: () => this.#closeListener(l),
@@ -250,6 +262,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     const c = new EpConn(this, fd, this.#register(fd, CONN_EVENTS, syscall), this.#highWater);
     this.#byFd[fd] = c;
     this.#open++;
+    closeAtThreadExit(fd);
     return c;
   }
 
@@ -262,7 +275,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
 
   /** In Node-loop mode, run a turn for work queued outside one, once the current JavaScript is done. */
   #soon(): void {
-    if (this.#watcher !== null && !this.#kickScheduled && !this.#draining) {
+    if (this.#live && !this.#kickScheduled && !this.#draining) {
       this.#kickScheduled = true;
       queueMicrotask(this.#kick);
     }
@@ -529,7 +542,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
 
   #backOff(l: EpListener): void {
     l.resumeAt = performance.now() + ACCEPT_BACKOFF_MS;
-    if (this.#watcher !== null) this.#armTimer();
+    if (this.#live) this.#armTimer();
   }
 
   /** The earliest back-off end, or 0 if none. */
@@ -668,24 +681,53 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
    */
   start(): void {
     this.#assertOpen();
-    if (this.#watcher !== null) return;
+    if (this.#live) return;
     this.#stopped = false;
-    this.#watcher = this.#sys.watch(this.#epfd, true, false, () => {
-      if (this.#watcher !== null && !this.#closed) this.#drain();
-    });
+    this.#live = true;
     this.#armTimer();
+    this.#wake();
+  }
+
+  #watch(): void {
+    if (this.#watcher !== null || !this.#live || this.#closed) return;
+    this.#watcher = this.#sys.watch(this.#epfd, true, false, () => {
+      // Nothing of ours runs inside koffi's callback: a worker terminated
+      // while a callback of ours is stuck would make koffi rethrow the
+      // termination, which is fatal. The wake-up runs in the check phase of
+      // this same loop iteration instead.
+      this.#unwatch();
+      if (this.#live && !this.#closed && !this.#kickScheduled) {
+        this.#kickScheduled = true;
+        setImmediate(this.#kick);
+      }
+    });
+  }
+
+  #unwatch(): void {
+    const watcher = this.#watcher;
+    if (watcher === null) return;
+    this.#watcher = null;
+    watcher.stop();
+    watcher.close();
+  }
+
+  /** A wake-up in Node-loop mode: drain, then watch the epoll fd again. */
+  #wake(): void {
+    this.#unwatch();
+    // Not in a finally: a worker terminated inside a callback must stay unwatched.
     this.#drain();
+    this.#watch();
   }
 
   /** One Node-loop wake-up: turns without waiting while there is work, bounded. */
   #drain(): void {
     this.#draining = true;
     try {
-      for (let i = 0; i < TURNS_PER_WAKE && !this.#closed && this.#watcher !== null; i++) {
+      for (let i = 0; i < TURNS_PER_WAKE && !this.#closed && this.#live; i++) {
         if (this.turn(0) === 0 && this.#carried.length === 0 && this.#closedList.length === 0 &&
           this.#deferred.length === 0) break;
       }
-      if (this.#closed || this.#watcher === null) return;
+      if (this.#closed || !this.#live) return;
       // Work left after the bound: another wake-up, after Node's other I/O.
       if ((this.#carried.length > 0 || this.#closedList.length > 0 || this.#deferred.length > 0) && !this.#kickScheduled) {
         this.#kickScheduled = true;
@@ -704,10 +746,8 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    if (this.#watcher === null) return;
-    this.#watcher.stop();
-    this.#watcher.close();
-    this.#watcher = null;
+    this.#live = false;
+    this.#unwatch();
   }
 
   /** Close every connection (their `onclose` runs now) and listener, then the epoll fd. Idempotent. */
@@ -725,7 +765,6 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     this.#closed = true;
     this.#deferred.length = 0;
     this.#carried.length = 0;
-    keepAtThreadExit(this.#epfd);
     this.#sys.close(this.#epfd);
   }
 }

@@ -33,7 +33,8 @@ import {
 import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
 import { check, errnoOf } from '../sys/check.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
-import { libc, type FdWatcher } from '../sys/libc.js';
+import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
+import { loopOwnedFd } from '../sys/loop-owned-fd.js';
 import { BufferRing, bufferId } from './buffer-ring.js';
 import { Ring, uringClosedError, uringSupport } from './ring.js';
 import { EpollEngine } from './epoll-engine.js';
@@ -159,6 +160,8 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   // Node-loop mode: an eventfd the kernel signals on completions, watched by libuv.
   #efd = -1;
   #watcher: FdWatcher | null = null;
+  #live = false;
+  #efdSys: Libc = libc();
   readonly #efdBuf = new Uint8Array(8);
   #kickScheduled = false;
   #draining = false;
@@ -167,7 +170,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   #spare: Array<() => void> = [];
   readonly #kick = (): void => {
     this.#kickScheduled = false;
-    if (this.#watcher !== null && !this.#closed) this.#drain();
+    if (this.#live && !this.#closed) this.#wake();
   };
   readonly #dispatch = (ud: number, res: number, flags: number): void => this.#complete(ud, res, flags);
 
@@ -200,6 +203,9 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   listen(fd: number, onconnection: (conn: Connection) => void, onerror?: AcceptErrorHandler): ListenHandle {
     this.#assertOpen();
     const listener: Listener = { fd, slot: this.#listeners.length, onconnection, onerror, closed: false, armed: false, waiting: false };
+    // Owned from now on: in a worker, closed when the thread ends (a
+    // REUSEPORT listener left open would keep getting connections).
+    closeAtThreadExit(fd);
     this.#listeners.push(listener);
     this.#armAccept(listener);
     this.#soon();
@@ -212,6 +218,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   #closeListener(l: Listener): void {
     if (l.closed || this.#closed) return;
     l.closed = true;
+    keepAtThreadExit(l.fd);
     const cancel = this.ring.prepCancelFd(l.fd, this.#ud(0, 0, KIND_WAKE));
     this.ring.link(cancel, true);
     this.ring.prepClose(l.fd, this.#ud(0, 0, KIND_WAKE));
@@ -247,7 +254,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
 
   /** In Node-loop mode, submit what was queued outside a completion callback once the current JavaScript is done. */
   #soon(): void {
-    if (this.#watcher !== null && !this.#kickScheduled && !this.#draining) {
+    if (this.#live && !this.#kickScheduled && !this.#draining) {
       this.#kickScheduled = true;
       queueMicrotask(this.#kick);
     }
@@ -278,6 +285,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
     const gen = (this.#gens[slot] + 1) % GEN_LIMIT;
     this.#gens[slot] = gen;
     const c = new ConnState(this, fd, slot, gen, this.#highWater);
+    closeAtThreadExit(fd);
     this.#conns[slot] = c;
     this.#open++;
     if (connecting) {
@@ -404,6 +412,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
     const cancel = this.ring.prepCancelFd(c.fd, this.#ud(c.slot, c.gen, KIND_CANCEL));
     // Hard link: the close runs even if the cancel found nothing.
     this.ring.link(cancel, true);
+    keepAtThreadExit(c.fd);
     this.ring.prepClose(c.fd, this.#ud(c.slot, c.gen, KIND_CLOSE));
     this.#soon();
   }
@@ -646,9 +655,14 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
    */
   start(): void {
     this.#assertOpen();
-    if (this.#watcher !== null) return;
-    const sys = libc();
-    this.#efd = check(sys, sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
+    if (this.#live) return;
+    // In a worker the eventfd belongs to a Node handle, closed first at
+    // teardown (even on terminate()), so libuv's watch on it cannot fire
+    // into an environment that is going away.
+    const owned = loopOwnedFd(libc(), check(libc(), libc().eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd'));
+    const sys = owned.sys;
+    this.#efd = owned.fd;
+    this.#efdSys = sys;
     try {
       this.ring.registerEventfd(this.#efd);
     } catch (err) {
@@ -657,10 +671,42 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
       throw err;
     }
     this.#stopped = false;
-    this.#watcher = sys.watch(this.#efd, true, false, () => {
-      if (this.#watcher !== null && !this.#closed) this.#drain();
+    this.#live = true;
+    this.#wake();
+  }
+
+  // The libuv watch of the eventfd is armed only while no JavaScript of
+  // ours runs (closed when it fires, armed again after the wake-up): a
+  // worker terminated while stuck in a callback must not have a watch that
+  // fires into its dying environment.
+  #watch(): void {
+    if (this.#watcher !== null || !this.#live || this.#closed) return;
+    this.#watcher = libc().watch(this.#efd, true, false, () => {
+      // Nothing of ours runs inside koffi's callback: a worker terminated
+      // while a callback of ours is stuck would make koffi rethrow the
+      // termination, which is fatal. The wake-up runs in the check phase of
+      // this same loop iteration instead.
+      this.#unwatch();
+      if (this.#live && !this.#closed && !this.#kickScheduled) {
+        this.#kickScheduled = true;
+        setImmediate(this.#kick);
+      }
     });
+  }
+
+  #unwatch(): void {
+    const watcher = this.#watcher;
+    if (watcher === null) return;
+    this.#watcher = null;
+    watcher.stop();
+    watcher.close();
+  }
+
+  #wake(): void {
+    this.#unwatch();
+    // Not in a finally: a worker terminated inside a callback must stay unwatched.
     this.#drain();
+    this.#watch();
   }
 
   /** One wake-up in Node-loop mode: clear the eventfd, then turn without waiting while there is work. */
@@ -687,16 +733,15 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   /** Make {@link run} return after the current turn, and end Node-loop mode ({@link start}). */
   stop(): void {
     this.#stopped = true;
-    if (this.#watcher === null) return;
-    this.#watcher.stop();
-    this.#watcher.close();
-    this.#watcher = null;
+    if (!this.#live) return;
+    this.#live = false;
+    this.#unwatch();
     try {
       this.ring.unregisterEventfd();
     } catch {
       // The ring is closing anyway.
     }
-    libc().close(this.#efd);
+    this.#efdSys.close(this.#efd);
     this.#efd = -1;
   }
 
@@ -711,6 +756,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
     for (const l of this.#listeners) {
       if (l.closed) continue;
       l.closed = true;
+      keepAtThreadExit(l.fd);
       const cancel = this.ring.prepCancelFd(l.fd, this.#ud(0, 0, KIND_WAKE));
       this.ring.link(cancel, true);
       this.ring.prepClose(l.fd, this.#ud(0, 0, KIND_WAKE));

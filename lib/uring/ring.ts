@@ -37,6 +37,7 @@ import {
   SQOFF_TAIL,
 } from '../sys/structs.js';
 import { mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
+import { closeAtThreadExit, keepAtThreadExit } from '../sys/libc.js';
 import { check, errnoOf } from '../sys/check.js';
 
 /** The environment variable that forces the readiness (epoll) fallback. */
@@ -284,7 +285,11 @@ export class Ring {
       throw new SyscallError(errno, 'io_uring_setup');
     }
     try {
-      return new Ring(sys, fd, view, flags);
+      const ring = new Ring(sys, fd, view, flags);
+      // In a worker: closed when the thread ends, even on terminate(); the
+      // kernel then cancels what the ring still had in flight.
+      closeAtThreadExit(fd);
+      return ring;
     } catch (err) {
       sys.close(fd);
       throw err;
@@ -593,6 +598,7 @@ export class Ring {
     if (this.#closed) return;
     this.#closed = true;
     this.#unmapAll();
+    keepAtThreadExit(this.fd);
     this.#sys.close(this.fd);
   }
 }
