@@ -20,11 +20,11 @@ import { CodedError, SyscallError, errnoName } from '../errors.js';
 import { EAGAIN, EINTR, EINVAL, EPERM } from '../sys/constants.js';
 import {
   EBUSY, ENOSYS, ETIME, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ACCEPT_MULTISHOT,
-  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
+  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE,
   IORING_OP_NOP, IORING_OP_POLL_ADD, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_OP_TIMEOUT,
-  IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD, IORING_REGISTER_PROBE, IORING_SETUP_CQSIZE,
-  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IOSQE_BUFFER_SELECT,
+  IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD, IORING_REGISTER_PROBE, IORING_REGISTER_RING_FDS, IORING_SETUP_CQSIZE,
+  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IORING_UNREGISTER_RING_FDS, IOSQE_BUFFER_SELECT,
   IOSQE_IO_HARDLINK, IOSQE_IO_LINK, IO_URING_OP_SUPPORTED, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
   PROT_READ, PROT_WRITE,
 } from '../sys/uring-constants.js';
@@ -185,6 +185,11 @@ export class Ring {
   readonly #sys: UringSys;
   readonly #maps: Array<[bigint, number]> = [];
   #closed = false;
+  // What io_uring_enter is given: the ring's index among this thread's
+  // registered rings (IORING_REGISTER_RING_FDS: the kernel then skips the
+  // fd lookup and its reference count on every enter), or the fd itself.
+  #enterFd: number;
+  #enterFlags = 0;
 
   // SQ ring: 32-bit words shared with the kernel.
   readonly #sq: Uint32Array;
@@ -197,6 +202,8 @@ export class Ring {
   readonly #sqe16: Uint16Array;
   readonly #sqe32: Uint32Array;
   readonly #sqeI32: Int32Array;
+  // The same memory as 64-bit words: an SQE is zeroed with 8 stores.
+  readonly #sqe64: Float64Array;
 
   // CQ ring.
   readonly #cq: Uint32Array;
@@ -206,6 +213,10 @@ export class Ring {
   readonly #cqMask: number;
   readonly #cqes: number;
   readonly #cqOverflowWord: number;
+  // The CQ head as reaped so far; the shared word is written once per
+  // reap and before each enter (the kernel reads it to count the
+  // completions still waiting), not once per completion.
+  #cqHead = 0;
 
   // Scratch native memory for io_uring_enter's EXT_ARG (arg + timespec).
   readonly #scratch: bigint;
@@ -248,6 +259,7 @@ export class Ring {
     this.#sqe16 = new Uint16Array(sqeBuf);
     this.#sqe32 = new Uint32Array(sqeBuf);
     this.#sqeI32 = new Int32Array(sqeBuf);
+    this.#sqe64 = new Float64Array(sqeBuf);
 
     this.#cq = new Uint32Array(cqBuf);
     this.#cqI32 = new Int32Array(cqBuf);
@@ -256,6 +268,21 @@ export class Ring {
     this.#cqMask = this.#cq[cqOff(CQOFF_RING_MASK) >> 2];
     this.#cqes = cqOff(CQOFF_CQES) >> 2;
     this.#cqOverflowWord = cqOff(CQOFF_OVERFLOW) >> 2;
+    this.#cqHead = Atomics.load(this.#cq, this.#cqHeadWord);
+    this.#enterFd = fd;
+    this.#registerRingFd();
+  }
+
+  // Register the ring fd with this thread (5.18). Optional: without it
+  // every enter passes the plain fd.
+  #registerRingFd(): void {
+    const update = new Uint32Array(4);
+    update[0] = 0xffffffff; // any free slot
+    update[2] = this.fd;
+    if (this.#sys.io_uring_register(this.fd, IORING_REGISTER_RING_FDS, update, 1) === 1) {
+      this.#enterFd = update[0];
+      this.#enterFlags = IORING_ENTER_REGISTERED_RING;
+    }
   }
 
   /**
@@ -335,7 +362,7 @@ export class Ring {
 
   /** Completions waiting in the CQ ring (no system call). */
   get ready(): number {
-    return (Atomics.load(this.#cq, this.#cqTailWord) - this.#cq[this.#cqHeadWord]) >>> 0;
+    return (Atomics.load(this.#cq, this.#cqTailWord) - this.#cqHead) >>> 0;
   }
 
   /** Completions the kernel could not post because the CQ was full (only without FEAT_NODROP). */
@@ -353,7 +380,10 @@ export class Ring {
     if (this.pending >= this.sqEntries) this.submit();
     const index = this.#sqTail & this.#sqMask;
     this.#sqTail = (this.#sqTail + 1) >>> 0;
-    this.#sqe32.fill(0, index * 16, index * 16 + 16);
+    const w = index * 8;
+    const q = this.#sqe64;
+    q[w] = 0; q[w + 1] = 0; q[w + 2] = 0; q[w + 3] = 0;
+    q[w + 4] = 0; q[w + 5] = 0; q[w + 6] = 0; q[w + 7] = 0;
     return index;
   }
 
@@ -489,9 +519,11 @@ export class Ring {
   submit(waitFor = 0, timeoutMs = -1): number {
     if (this.#closed) throw uringClosedError();
     const toSubmit = this.pending;
-    // Publish the filled SQEs: the kernel reads up to this tail.
+    // Publish the filled SQEs: the kernel reads up to this tail; and the
+    // completions reaped, or a wait would count them as still there.
     Atomics.store(this.#sq, this.#sqTailWord, this.#sqTail);
-    let flags = IORING_ENTER_GETEVENTS;
+    Atomics.store(this.#cq, this.#cqHeadWord, this.#cqHead);
+    let flags = IORING_ENTER_GETEVENTS | this.#enterFlags;
     let arg = 0;
     let argsz = 0;
     if (waitFor > 0 && timeoutMs >= 0) {
@@ -501,7 +533,7 @@ export class Ring {
       argsz = IO_URING_GETEVENTS_ARG_SIZE;
     }
     this.stats.enters++;
-    const n = this.#sys.io_uring_enter(this.fd, toSubmit, waitFor, flags, arg, argsz);
+    const n = this.#sys.io_uring_enter(this.#enterFd, toSubmit, waitFor, flags, arg, argsz);
     if (n < 0) {
       const errno = errnoOf(this.#sys, n);
       // ETIME: the timeout passed; EBUSY/EAGAIN: CQ overflow backlog, reap first.
@@ -531,8 +563,9 @@ export class Ring {
 
   /**
    * Hand each completion in the CQ ring to `handler` (no system call),
-   * at most `max`. The CQ head advances before each call, so a handler may
-   * submit and enter again.
+   * at most `max`. The head advances before each call, so a handler may
+   * submit and enter again (a nested turn reaps from where this one is);
+   * the kernel sees the new head at the end and before each enter.
    * @returns how many were handled.
    */
   reap(handler: CompletionHandler, max = Infinity): number {
@@ -542,24 +575,28 @@ export class Ring {
     const base = this.#cqes;
     let tail = Atomics.load(cq, this.#cqTailWord);
     let n = 0;
-    while (n < max) {
-      // The head is read again each time: a handler may have reaped too (a nested turn).
-      const head = cq[this.#cqHeadWord];
-      if (head === tail) {
-        tail = Atomics.load(cq, this.#cqTailWord);
-        if (head === tail) break;
+    try {
+      while (n < max) {
+        // The head is read again each time: a handler may have reaped too (a nested turn).
+        const head = this.#cqHead;
+        if (head === tail) {
+          tail = Atomics.load(cq, this.#cqTailWord);
+          if (head === tail) break;
+        }
+        const w = base + ((head & mask) << 2);
+        const userData = cq[w] + cq[w + 1] * TWO_32;
+        const res = cqI32[w + 2];
+        const flags = cq[w + 3];
+        this.#cqHead = (head + 1) >>> 0;
+        n++;
+        handler(userData, res, flags);
+        // After close() the views point at unmapped memory.
+        if (this.#closed) break;
       }
-      const w = base + ((head & mask) << 2);
-      const userData = cq[w] + cq[w + 1] * TWO_32;
-      const res = cqI32[w + 2];
-      const flags = cq[w + 3];
-      Atomics.store(cq, this.#cqHeadWord, (head + 1) >>> 0);
-      n++;
-      handler(userData, res, flags);
-      // After close() the views point at unmapped memory.
-      if (this.#closed) break;
+    } finally {
+      if (!this.#closed) Atomics.store(cq, this.#cqHeadWord, this.#cqHead);
+      this.stats.completions += n;
     }
-    this.stats.completions += n;
     return n;
   }
 
@@ -590,6 +627,12 @@ export class Ring {
     if (this.#closed) return;
     this.#closed = true;
     this.#unmapAll();
+    if (this.#enterFlags !== 0) {
+      // The thread's registration holds a reference to the ring: drop it, or closing the fd would not free the ring.
+      const update = new Uint32Array(4);
+      update[0] = this.#enterFd;
+      this.#sys.io_uring_register(this.fd, IORING_UNREGISTER_RING_FDS, update, 1);
+    }
     this.#sys.close(this.fd);
   }
 }
