@@ -508,6 +508,7 @@ class Engine {
       }
     } else if (res === -ENOBUFS) {
       this.stats.noBuffers++;
+      this.buffers.starved();
       if (!more && !c.closing && !c.paused) {
         this.stats.rearmed++;
         this.#armRecv(c);
