@@ -55,6 +55,9 @@ export function packUserData(slot: number, gen: number, kind: number): number {
 }
 
 const BGID = 0;
+// A batch wait asks for one completion per 2^BATCH_SHIFT open connections, at most BATCH_MAX.
+const BATCH_SHIFT = Number(process.env['UPERF_SHIFT'] ?? 3);
+const BATCH_MAX = Number(process.env['UPERF_MAX'] ?? 32);
 /** How long a listener waits before accepting again after EMFILE/ENFILE (no fd to give). */
 const ACCEPT_BACKOFF_MS = 100;
 
@@ -74,6 +77,14 @@ export interface ProactorOptions {
   highWaterMark?: number;
   /** New connections beyond this many open ones are closed at once (default 10,000). */
   maxConnections?: number;
+  /**
+   * With many connections open, a turn waits for a batch of completions
+   * (one per 8 connections, up to 32) for at most this many microseconds
+   * once the first is there (IORING_FEAT_MIN_TIMEOUT, 6.12): fewer
+   * sleeps and wake-ups per message, at most this much added latency.
+   * 0 turns it off (default 0).
+   */
+  batchWaitUs?: number;
 }
 
 /** Counters, for tests and benchmarks. */
@@ -110,6 +121,8 @@ class ConnState {
   inflightSent = 0;
   /** Bytes staged after the in-flight ones. */
   staged = 0;
+  /** The receive buffer the SEND in flight sends from (instead of the chunk), or -1. */
+  lentBid = -1;
   queue: Uint8Array[] = [];
   queued = 0;
   needDrain = false;
@@ -218,6 +231,7 @@ class Engine {
   readonly #arena: SendArena;
   readonly #highWater: number;
   readonly #maxConnections: number;
+  readonly #batchWaitUs: number;
   readonly #conns: Array<ConnState | null> = [];
   readonly #gens: number[] = [];
   readonly #freeSlots: number[] = [];
@@ -231,6 +245,11 @@ class Engine {
   readonly #efdBuf = new Uint8Array(8);
   #kickScheduled = false;
   #draining = false;
+  // The view being delivered to a data callback, its buffer, and whether a
+  // send() took that buffer to send from (then recycled by the SEND).
+  #rxView: Uint8Array | null = null;
+  #rxBid = -1;
+  #rxLent = false;
   readonly #kick = (): void => {
     this.#kickScheduled = false;
     if (this.#watcher !== null && !this.#closed) this.#drain();
@@ -252,6 +271,7 @@ class Engine {
     this.#arena = new SendArena(this.ring.sys, options.sendChunkSize ?? 16384);
     this.#highWater = options.highWaterMark ?? 1 << 20;
     this.#maxConnections = options.maxConnections ?? 10_000;
+    this.#batchWaitUs = this.ring.minWait ? options.batchWaitUs ?? 0 : 0;
   }
 
   /** Open connections. */
@@ -325,8 +345,23 @@ class Engine {
   /** @internal {@link Connection.send}. */
   send(c: ConnState, data: Uint8Array): boolean {
     if (c.closing || c.endAfterFlush) throw new CodedError('ERR_URING_CLOSED', 'send() on a closed connection');
+    if (data === this.#rxView && !this.#rxLent && c.inflight === 0 && c.staged === 0 && c.queued === 0 &&
+      this.buffers.available > this.buffers.count >> 1) {
+      // Echoing the view being delivered: send straight from the receive
+      // buffer (no copy); the SEND's completion recycles it. Only while
+      // most buffers are free, so that slow peers cannot hold them all.
+      this.#rxLent = true;
+      c.lentBid = this.#rxBid;
+      c.inflight = data.length;
+      c.inflightSent = 0;
+      this.ring.prepSend(c.fd, this.buffers.address(c.lentBid), data.length, MSG_NOSIGNAL, this.#ud(c.slot, c.gen, KIND_SEND));
+      this.#soon();
+      if (c.buffered < this.#highWater) return true;
+      c.needDrain = true;
+      return false;
+    }
     let off = 0;
-    if (c.queued === 0) {
+    if (c.queued === 0 && c.lentBid < 0) {
       const chunk = c.chunk ?? (c.chunk = this.#arena.take());
       const room = chunk.bytes.length - c.inflight - c.staged;
       const n = Math.min(room, data.length);
@@ -491,10 +526,22 @@ class Engine {
         this.buffers.recycle(bid);
       } else {
         this.stats.bytesIn += res;
+        const view = this.buffers.view(bid, res);
+        // Saved and restored: a callback may run a nested turn.
+        const outerView = this.#rxView;
+        const outerBid = this.#rxBid;
+        const outerLent = this.#rxLent;
+        this.#rxView = view;
+        this.#rxBid = bid;
+        this.#rxLent = false;
         try {
-          c.conn.ondata?.(this.buffers.view(bid, res));
+          c.conn.ondata?.(view);
         } finally {
-          this.buffers.recycle(bid);
+          const lent = this.#rxLent;
+          this.#rxView = outerView;
+          this.#rxBid = outerBid;
+          this.#rxLent = outerLent;
+          if (!lent) this.buffers.recycle(bid);
         }
       }
       if (!more && !c.closing && !c.paused) {
@@ -523,6 +570,10 @@ class Engine {
   }
 
   #sent(c: ConnState, res: number): void {
+    if (c.lentBid >= 0) {
+      this.#sentFromBuffer(c, res);
+      return;
+    }
     if (res < 0) {
       c.inflight = 0;
       c.inflightSent = 0;
@@ -546,7 +597,17 @@ class Engine {
       return;
     }
     this.#flush(c);
+    this.#afterSend(c);
+  }
+
+  /** The bytes in flight were all sent (and the next SEND started, if any): release the idle chunk, end, or call ondrain. */
+  #afterSend(c: ConnState): void {
     if (c.buffered === 0) {
+      // Idle: the chunk goes back to the arena (reused most-recent first, so its pages stay warm).
+      if (c.chunk !== null) {
+        this.#arena.give(c.chunk);
+        c.chunk = null;
+      }
       if (c.endAfterFlush) {
         c.endAfterFlush = false;
         this.closeConnection(c, null);
@@ -560,6 +621,35 @@ class Engine {
       c.needDrain = false;
       c.conn.ondrain?.();
     }
+  }
+
+  /**
+   * A SEND from a lent receive buffer completed: resend the rest of a short
+   * send from the same buffer, or recycle the buffer and go on as after a
+   * SEND from the chunk (none of these bytes were in it).
+   */
+  #sentFromBuffer(c: ConnState, res: number): void {
+    if (res >= 0) this.stats.bytesOut += res;
+    if (res >= 0 && !c.closing && c.inflightSent + res < c.inflight) {
+      c.inflightSent += res;
+      this.ring.prepSend(c.fd, this.buffers.address(c.lentBid) + c.inflightSent, c.inflight - c.inflightSent, MSG_NOSIGNAL,
+        this.#ud(c.slot, c.gen, KIND_SEND));
+      return;
+    }
+    this.buffers.recycle(c.lentBid);
+    c.lentBid = -1;
+    c.inflight = 0;
+    c.inflightSent = 0;
+    if (res < 0 && !c.closing && res !== -ECANCELED) this.closeConnection(c, new SyscallError(-res, 'send'));
+    if (c.closing) {
+      this.#maybeRelease(c);
+      return;
+    }
+    if (c.queued > 0) {
+      c.chunk ??= this.#arena.take();
+      this.#flush(c);
+    }
+    this.#afterSend(c);
   }
 
   /** Free a closing connection's slot once its close and its last RECV/SEND completed. */
@@ -585,8 +675,13 @@ class Engine {
    */
   turn(timeoutMs = -1): number {
     this.#assertOpen();
-    if (this.ring.ready === 0) this.ring.submit(timeoutMs === 0 ? 0 : 1, timeoutMs);
-    else if (this.ring.pending > 0) this.ring.submit(0);
+    if (this.ring.ready === 0) {
+      if (timeoutMs === 0) this.ring.submit(0);
+      else {
+        const batch = this.#batchWaitUs > 0 ? Math.min(this.#open >> BATCH_SHIFT, BATCH_MAX) : 1;
+        this.ring.submit(batch > 1 ? batch : 1, timeoutMs, this.#batchWaitUs);
+      }
+    } else if (this.ring.pending > 0) this.ring.submit(0);
     return this.ring.reap(this.#dispatch);
   }
 

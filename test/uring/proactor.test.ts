@@ -255,6 +255,28 @@ if (support.ok) {
     t.equal(writer.send(Buffer.from('small')), true, 'under the mark again');
   });
 
+  t.test('echoing the delivered view sends from the receive buffer; a send behind it stays in order', async (t) => {
+    for (const [count, lends] of [[16, true], [2, false]] as const) {
+      const p = new Proactor({ bufferCount: count, bufferSize: 4096 });
+      const [a, b] = socketpair();
+      const client = p.attach(a.detach());
+      const server = p.attach(b.detach());
+      // The same view twice: the first SEND may use the buffer, the second is copied behind it.
+      server.ondata = (d) => { server.send(d); server.send(d); };
+      const got: Buffer[] = [];
+      client.ondata = (d) => { got.push(Buffer.from(d)); };
+      client.send(Buffer.from('hello'));
+      turnUntil(p, () => p.stats.bytesIn >= 5);
+      t.equal(p.buffers.available, lends ? count - 1 : count,
+        lends ? `${count} buffers: the echoed buffer is held by its SEND` : `${count} buffers: too few free, the view was copied`);
+      turnUntil(p, () => Buffer.concat(got).length === 10);
+      t.equal(Buffer.concat(got).toString(), 'hellohello', 'both sends arrived, in order');
+      t.equal(p.buffers.available, count, 'the buffer came back when the SEND completed');
+      t.equal(server.bufferedAmount, 0);
+      p.close();
+    }
+  });
+
   t.test('maxConnections: a connection beyond the limit is closed at once', async (t) => {
     const p = new Proactor({ bufferCount: 8, bufferSize: 256, maxConnections: 1 });
     t.teardown(() => p.close());
