@@ -56,8 +56,8 @@ export function packUserData(slot: number, gen: number, kind: number): number {
 
 const BGID = 0;
 // A batch wait asks for one completion per 2^BATCH_SHIFT open connections, at most BATCH_MAX.
-const BATCH_SHIFT = Number(process.env['UPERF_SHIFT'] ?? 3);
-const BATCH_MAX = Number(process.env['UPERF_MAX'] ?? 32);
+const BATCH_SHIFT = 3;
+const BATCH_MAX = 32;
 /** How long a listener waits before accepting again after EMFILE/ENFILE (no fd to give). */
 const ACCEPT_BACKOFF_MS = 100;
 
