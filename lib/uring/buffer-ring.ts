@@ -18,7 +18,8 @@
  * message after message. So only a *window* of buffers is kept in the
  * ring; recycled buffers go onto a stack and the most recently used are
  * put back first. When a receive finds the ring empty the window doubles
- * ({@link BufferRing.starved}), up to every buffer.
+ * ({@link BufferRing.starved}), up to every buffer; after a long calm
+ * (CALM recycles without starving) it halves again, down to its start.
  */
 
 import { SyscallError } from '../errors.js';
@@ -36,6 +37,8 @@ import type { Ring } from './ring.js';
 
 const TWO_32 = 4294967296;
 const PAGE = 4096;
+/** Recycles without a starved receive after which the window halves. */
+const CALM = 16384;
 
 /** The buffer id a completion carries in its flags. */
 export function bufferId(cqeFlags: number): number {
@@ -68,6 +71,8 @@ export class BufferRing {
   #held = 0;
   #inRing = 0;
   #window: number;
+  readonly #minWindow: number;
+  #calm = CALM;
   readonly #spare: number[] = [];
   #closed = false;
 
@@ -75,11 +80,11 @@ export class BufferRing {
    * Map and register a buffer group; the first `window` buffers start in
    * the ring, the others wait on the stack.
    * @param count a power of two, 1..32768.
-   * @param window buffers kept in the ring at first (default all up to 64; it grows when receives starve).
+   * @param window buffers kept in the ring at first and at least (default all up to 16; it grows when receives starve).
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad count or size.
    * @throws {SyscallError} `mmap` / `io_uring_register` (EINVAL on kernels without buffer rings, EEXIST for a used bgid).
    */
-  constructor(ring: Ring, bgid: number, count: number, size: number, window = Math.min(count, 64)) {
+  constructor(ring: Ring, bgid: number, count: number, size: number, window = Math.min(count, 16)) {
     if (!Number.isInteger(count) || count < 1 || count > 32768 || (count & (count - 1)) !== 0) {
       throw outOfRange('count', 'a power of two from 1 to 32768', count);
     }
@@ -124,6 +129,7 @@ export class BufferRing {
       throw err;
     }
     this.#window = window;
+    this.#minWindow = window;
     for (let bid = count - 1; bid >= 0; bid--) this.#spare.push(bid);
     this.#refill();
   }
@@ -179,6 +185,10 @@ export class BufferRing {
     if (this.#closed) return;
     this.#held--;
     this.#spare.push(bid);
+    if (--this.#calm === 0) {
+      this.#calm = CALM;
+      if (this.#window > this.#minWindow) this.#window >>= 1;
+    }
     this.#refill();
   }
 
@@ -193,6 +203,7 @@ export class BufferRing {
    * doubles (up to every buffer) and the ring is topped up.
    */
   starved(): void {
+    this.#calm = CALM;
     if (this.#closed || this.#window >= this.count) return;
     this.#window = Math.min(this.count, this.#window * 2);
     this.#refill();
