@@ -180,7 +180,9 @@ export class Connection {
   }
 
   /**
-   * Queue `data` for sending (copied at once: the caller may reuse it).
+   * Queue `data` for sending (copied at once: the caller may reuse it) —
+   * except the very view {@link ondata} is being called with, which may be
+   * sent straight from its receive buffer: do not write into it afterwards.
    * @returns false when the buffered bytes are above the high-water mark (wait for `ondrain`).
    * @throws {CodedError} `ERR_URING_CLOSED` after close() or end().
    */
