@@ -58,8 +58,6 @@ const BGID = 0;
 // A batch wait asks for one completion per 2^BATCH_SHIFT open connections, at most BATCH_MAX.
 const BATCH_SHIFT = 3;
 const BATCH_MAX = 32;
-// How long a wait that counts on its SENDs' completions waits for one more before it returns with them anyway (µs).
-const SEND_WAIT_US = 200;
 /** How long a listener waits before accepting again after EMFILE/ENFILE (no fd to give). */
 const ACCEPT_BACKOFF_MS = 100;
 
@@ -254,10 +252,6 @@ class Engine {
   #rxView: Uint8Array | null = null;
   #rxBid = -1;
   #rxLent = false;
-  // SENDs prepared since the last enter: each usually completes during
-  // that enter (the socket takes the bytes at once), so a wait for one
-  // completion would return at once, for a SEND completion alone.
-  #sends = 0;
   readonly #kick = (): void => {
     this.#kickScheduled = false;
     if (this.#watcher !== null && !this.#closed) this.#drain();
@@ -362,7 +356,6 @@ class Engine {
       c.lentBid = this.#rxBid;
       c.inflight = data.length;
       c.inflightSent = 0;
-      this.#sends++;
       this.ring.prepSend(c.fd, this.buffers.address(c.lentBid), data.length, MSG_NOSIGNAL, this.#ud(c.slot, c.gen, KIND_SEND));
       this.#soon();
       if (c.buffered < this.#highWater) return true;
@@ -412,7 +405,6 @@ class Engine {
     if (c.staged === 0) return;
     c.inflight = c.staged;
     c.staged = 0;
-    this.#sends++;
     this.ring.prepSend(c.fd, chunk.address, c.inflight, MSG_NOSIGNAL, this.#ud(c.slot, c.gen, KIND_SEND));
   }
 
@@ -602,7 +594,6 @@ class Engine {
     const chunk = c.chunk as SendChunk;
     if (c.inflightSent < c.inflight) {
       // A short send: the rest of the same bytes, still in order.
-      this.#sends++;
       this.ring.prepSend(c.fd, chunk.address + c.inflightSent, c.inflight - c.inflightSent, MSG_NOSIGNAL,
         this.#ud(c.slot, c.gen, KIND_SEND));
       return;
@@ -643,7 +634,6 @@ class Engine {
     if (res >= 0) this.stats.bytesOut += res;
     if (res >= 0 && !c.closing && c.inflightSent + res < c.inflight) {
       c.inflightSent += res;
-      this.#sends++;
       this.ring.prepSend(c.fd, this.buffers.address(c.lentBid) + c.inflightSent, c.inflight - c.inflightSent, MSG_NOSIGNAL,
         this.#ud(c.slot, c.gen, KIND_SEND));
       return;
@@ -687,22 +677,11 @@ class Engine {
    */
   turn(timeoutMs = -1): number {
     this.#assertOpen();
-    const sends = this.#sends;
-    this.#sends = 0;
     if (this.ring.ready === 0) {
       if (timeoutMs === 0) this.ring.submit(0);
       else {
-        let want = this.#batchWaitUs > 0 ? Math.min(this.#open >> BATCH_SHIFT, BATCH_MAX) : 1;
-        if (want < 1) want = 1;
-        let minWaitUs = want > 1 ? this.#batchWaitUs : 0;
-        if (sends > 0 && this.ring.minWait) {
-          // Wait for something beyond the SENDs' own completions (one enter
-          // instead of two), but not longer than SEND_WAIT_US for it: a
-          // SEND that waits for room would otherwise hold the others back.
-          want += sends;
-          if (minWaitUs < SEND_WAIT_US) minWaitUs = SEND_WAIT_US;
-        }
-        this.ring.submit(want, timeoutMs, minWaitUs);
+        const batch = this.#batchWaitUs > 0 ? Math.min(this.#open >> BATCH_SHIFT, BATCH_MAX) : 1;
+        this.ring.submit(batch > 1 ? batch : 1, timeoutMs, this.#batchWaitUs);
       }
     } else if (this.ring.pending > 0) this.ring.submit(0);
     return this.ring.reap(this.#dispatch);
