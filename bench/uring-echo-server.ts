@@ -6,7 +6,7 @@
  * (copied into the connection's native send chunk). One io_uring_enter per
  * loop turn submits the sends and waits for the next completions.
  *
- * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--buffer-count 4096] [--batch-wait-us 0] HOST PORT   (PORT 0: any)
+ * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--buffer-count 4096] HOST PORT   (PORT 0: any)
  * Prints "listening on HOST:PORT"; exits 0 on SIGINT/SIGTERM, after
  * printing the ring's counters ("enters N completions N bytes N").
  * Exits 2 with the reason when io_uring is unavailable.
@@ -23,9 +23,6 @@ const bufferSize = sizeAt >= 0 ? Number(args.splice(sizeAt, 2)[1]) : 4096;
 // --buffer-count N: receive buffers, a power of two (default 4096).
 const countAt = args.indexOf('--buffer-count');
 const bufferCount = countAt >= 0 ? Number(args.splice(countAt, 2)[1]) : 4096;
-// --batch-wait-us N: the Proactor's batchWaitUs (default 0: off).
-const batchAt = args.indexOf('--batch-wait-us');
-const batchWaitUs = batchAt >= 0 ? Number(args.splice(batchAt, 2)[1]) : 0;
 const [host = '127.0.0.1', portArg = '0'] = args;
 const support = uringSupport();
 if (!support.ok) {
@@ -35,7 +32,7 @@ if (!support.ok) {
 
 const server = createServer([host, Number(portArg)], { backlog: 1024 });
 const port = server.getsockname()[1];
-const proactor = new Proactor({ entries: 1024, bufferCount, bufferSize, batchWaitUs });
+const proactor = new Proactor({ entries: 1024, bufferCount, bufferSize });
 proactor.listen(server.detach(), (conn) => {
   conn.ondata = (data) => { conn.send(data); };
 });

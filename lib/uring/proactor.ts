@@ -55,9 +55,6 @@ export function packUserData(slot: number, gen: number, kind: number): number {
 }
 
 const BGID = 0;
-// A batch wait asks for one completion per 2^BATCH_SHIFT open connections, at most BATCH_MAX.
-const BATCH_SHIFT = 3;
-const BATCH_MAX = 32;
 /** How long a listener waits before accepting again after EMFILE/ENFILE (no fd to give). */
 const ACCEPT_BACKOFF_MS = 100;
 
@@ -77,14 +74,6 @@ export interface ProactorOptions {
   highWaterMark?: number;
   /** New connections beyond this many open ones are closed at once (default 10,000). */
   maxConnections?: number;
-  /**
-   * With many connections open, a turn waits for a batch of completions
-   * (one per 8 connections, up to 32) for at most this many microseconds
-   * once the first is there (IORING_FEAT_MIN_TIMEOUT, 6.12): fewer
-   * sleeps and wake-ups per message, at most this much added latency.
-   * 0 turns it off (default 0).
-   */
-  batchWaitUs?: number;
 }
 
 /** Counters, for tests and benchmarks. */
@@ -233,7 +222,6 @@ class Engine {
   readonly #arena: SendArena;
   readonly #highWater: number;
   readonly #maxConnections: number;
-  readonly #batchWaitUs: number;
   readonly #conns: Array<ConnState | null> = [];
   readonly #gens: number[] = [];
   readonly #freeSlots: number[] = [];
@@ -273,7 +261,6 @@ class Engine {
     this.#arena = new SendArena(this.ring.sys, options.sendChunkSize ?? 16384);
     this.#highWater = options.highWaterMark ?? 1 << 20;
     this.#maxConnections = options.maxConnections ?? 10_000;
-    this.#batchWaitUs = this.ring.minWait ? options.batchWaitUs ?? 0 : 0;
   }
 
   /** Open connections. */
@@ -677,13 +664,8 @@ class Engine {
    */
   turn(timeoutMs = -1): number {
     this.#assertOpen();
-    if (this.ring.ready === 0) {
-      if (timeoutMs === 0) this.ring.submit(0);
-      else {
-        const batch = this.#batchWaitUs > 0 ? Math.min(this.#open >> BATCH_SHIFT, BATCH_MAX) : 1;
-        this.ring.submit(batch > 1 ? batch : 1, timeoutMs, this.#batchWaitUs);
-      }
-    } else if (this.ring.pending > 0) this.ring.submit(0);
+    if (this.ring.ready === 0) this.ring.submit(timeoutMs === 0 ? 0 : 1, timeoutMs);
+    else if (this.ring.pending > 0) this.ring.submit(0);
     return this.ring.reap(this.#dispatch);
   }
 

@@ -35,8 +35,7 @@ if (!support.ok) {
 } else {
   t.test('echo over loopback: 10 connections, every byte verified', async (t) => {
     const before = fdCount();
-    // batchWaitUs: with 20 connections (both ends) each turn waits for a batch of 2 (where the kernel can).
-    const p = new Proactor({ bufferCount: 64, bufferSize: 1024, sendChunkSize: 4096, batchWaitUs: 200 });
+    const p = new Proactor({ bufferCount: 64, bufferSize: 1024, sendChunkSize: 4096 });
     const server = createServer(['127.0.0.1', 0], { backlog: 128 });
     const port = server.getsockname()[1] as number;
     const serverConns: Connection[] = [];
