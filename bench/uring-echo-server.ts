@@ -6,7 +6,7 @@
  * (copied into the connection's native send chunk). One io_uring_enter per
  * loop turn submits the sends and waits for the next completions.
  *
- * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--backend io_uring|epoll] HOST PORT   (PORT 0: any)
+ * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--buffer-count 4096] [--backend io_uring|epoll] HOST PORT   (PORT 0: any)
  * Prints "listening on HOST:PORT"; exits 0 on SIGINT/SIGTERM, after
  * printing the ring's counters ("enters N completions N bytes N"; 0
  * enters and completions on epoll). `--backend epoll` runs the same
@@ -29,6 +29,9 @@ if (backend !== 'io_uring' && backend !== 'epoll') {
   console.error(`--backend must be io_uring or epoll, not ${backend}`);
   process.exit(2);
 }
+// --buffer-count N: receive buffers, a power of two (default 4096).
+const countAt = args.indexOf('--buffer-count');
+const bufferCount = countAt >= 0 ? Number(args.splice(countAt, 2)[1]) : 4096;
 const [host = '127.0.0.1', portArg = '0'] = args;
 const support = uringSupport();
 if (backend === 'io_uring' && !support.ok) {
@@ -38,7 +41,7 @@ if (backend === 'io_uring' && !support.ok) {
 
 const server = createServer([host, Number(portArg)], { backlog: 1024 });
 const port = server.getsockname()[1];
-const proactor = new Proactor({ entries: 1024, bufferCount: 4096, bufferSize, backend });
+const proactor = new Proactor({ entries: 1024, bufferCount, bufferSize, backend });
 proactor.listen(server.detach(), (conn) => {
   conn.ondata = (data) => { conn.send(data); };
 });

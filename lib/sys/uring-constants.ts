@@ -36,6 +36,8 @@ export const IORING_FEAT_FAST_POLL = 1 << 5;
 export const IORING_FEAT_EXT_ARG = 1 << 8;
 export const IORING_FEAT_NATIVE_WORKERS = 1 << 9;
 export const IORING_FEAT_CQE_SKIP = 1 << 11;
+/** 6.12: io_uring_getevents_arg.min_wait_usec (wait for a batch, but at most this long once one is there). */
+export const IORING_FEAT_MIN_TIMEOUT = 1 << 15;
 
 // io_uring_enter flags.
 export const IORING_ENTER_GETEVENTS = 1 << 0;

@@ -11,6 +11,15 @@
  * Ownership: a buffer belongs to the kernel until a CQE names it (flag
  * IORING_CQE_F_BUFFER, id in the upper 16 bits); then to us until
  * {@link BufferRing.recycle} gives it back.
+ *
+ * Cache-hot reuse: the kernel takes buffers in ring order, so with every
+ * buffer in the ring each receive would land in the buffer used longest
+ * ago — a cold page (a TLB miss, costly in a VM) and a cold cache line,
+ * message after message. So only a *window* of buffers is kept in the
+ * ring; recycled buffers go onto a stack and the most recently used are
+ * put back first. When a receive finds the ring empty the window doubles
+ * ({@link BufferRing.starved}), up to every buffer; after a long calm
+ * (CALM recycles without starving) it halves again, down to its start.
  */
 
 import { SyscallError } from '../errors.js';
@@ -28,6 +37,8 @@ import type { Ring } from './ring.js';
 
 const TWO_32 = 4294967296;
 const PAGE = 4096;
+/** Recycles without a starved receive after which the window halves. */
+const CALM = 16384;
 
 /** The buffer id a completion carries in its flags. */
 export function bufferId(cqeFlags: number): number {
@@ -54,21 +65,32 @@ export class BufferRing {
   readonly #bufBase: number;
   readonly #bufLen: number;
   #tail = 0;
+  // Buffers handed to us and not yet recycled; buffers put in the ring
+  // whose consumption no completion has reported yet (at least as many as
+  // the ring really holds); the window; recycled buffers not in the ring.
   #held = 0;
+  #inRing = 0;
+  #window: number;
+  readonly #minWindow: number;
+  #calm = CALM;
+  readonly #spare: number[] = [];
   #closed = false;
 
   /**
-   * Map and register a buffer group; every buffer starts with the kernel.
+   * Map and register a buffer group; the first `window` buffers start in
+   * the ring, the others wait on the stack.
    * @param count a power of two, 1..32768.
+   * @param window buffers kept in the ring at first and at least (default all up to 16; it grows when receives starve).
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad count or size.
    * @throws {SyscallError} `mmap` / `io_uring_register` (EINVAL on kernels without buffer rings, EEXIST for a used bgid).
    */
-  constructor(ring: Ring, bgid: number, count: number, size: number) {
+  constructor(ring: Ring, bgid: number, count: number, size: number, window = Math.min(count, 16)) {
     if (!Number.isInteger(count) || count < 1 || count > 32768 || (count & (count - 1)) !== 0) {
       throw outOfRange('count', 'a power of two from 1 to 32768', count);
     }
     if (!Number.isInteger(size) || size < 1 || size > 1 << 24) throw outOfRange('size', '1..16777216', size);
     if (!Number.isInteger(bgid) || bgid < 0 || bgid > 0xffff) throw outOfRange('bgid', '0..65535', bgid);
+    if (!Number.isInteger(window) || window < 1 || window > count) throw outOfRange('window', `1..${count}`, window);
     const sys = ring.sys;
     this.#ring = ring;
     this.bgid = bgid;
@@ -106,14 +128,20 @@ export class BufferRing {
       sys.munmap(this.#bufAddr, this.#bufLen);
       throw err;
     }
-    this.#held = count;
-    for (let bid = 0; bid < count; bid++) this.#put(bid);
-    this.#publish();
+    this.#window = window;
+    this.#minWindow = window;
+    for (let bid = count - 1; bid >= 0; bid--) this.#spare.push(bid);
+    this.#refill();
   }
 
-  /** Buffers currently given to the kernel. */
+  /** Buffers free for receiving: in the ring, or on the stack to go back into it. */
   get available(): number {
     return this.count - this.#held;
+  }
+
+  /** Buffers kept in the ring (it grows with {@link starved}). */
+  get window(): number {
+    return this.#window;
   }
 
   /** The native address of buffer `bid` (for SQEs that name it). */
@@ -136,23 +164,49 @@ export class BufferRing {
     this.#entries32[w + 2] = this.size;
     this.#entries16[w * 2 + 6] = bid;
     this.#tail = (this.#tail + 1) & 0xffff;
-    this.#held--;
+    this.#inRing++;
+  }
+
+  // Top the ring up to the window from the stack, most recently used first.
+  #refill(): void {
+    const spare = this.#spare;
+    if (this.#inRing >= this.#window || spare.length === 0) return;
+    do this.#put(spare.pop() as number);
+    while (this.#inRing < this.#window && spare.length > 0);
+    this.#publish();
   }
 
   #publish(): void {
     Atomics.store(this.#entries16, this.#tailIndex, this.#tail);
   }
 
-  /** Give buffer `bid` back to the kernel. */
+  /** Give buffer `bid` back (to the ring, or to the stack while the ring holds its window). */
   recycle(bid: number): void {
     if (this.#closed) return;
-    this.#put(bid);
-    this.#publish();
+    this.#held--;
+    this.#spare.push(bid);
+    if (--this.#calm === 0) {
+      this.#calm = CALM;
+      if (this.#window > this.#minWindow) this.#window >>= 1;
+    }
+    this.#refill();
   }
 
   /** Note that a completion handed buffer `bid` to us (for {@link available}). */
   taken(): void {
     this.#held++;
+    if (this.#inRing > 0) this.#inRing--;
+  }
+
+  /**
+   * Note that a receive found the ring empty (-ENOBUFS): the window
+   * doubles (up to every buffer) and the ring is topped up.
+   */
+  starved(): void {
+    this.#calm = CALM;
+    if (this.#closed || this.#window >= this.count) return;
+    this.#window = Math.min(this.count, this.#window * 2);
+    this.#refill();
   }
 
   /** Unregister the group and unmap its memory. Idempotent. */

@@ -515,6 +515,8 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
       }
     } else if (res === -ENOBUFS) {
       this.stats.noBuffers++;
+      // Every buffer of the window was taken: give the kernel more.
+      this.buffers.starved();
       if (!more && !c.closing && !c.paused) {
         this.stats.rearmed++;
         this.#armRecv(c);

@@ -20,11 +20,11 @@ import { CodedError, SyscallError, errnoName } from '../errors.js';
 import { EAGAIN, EINTR, EINVAL, EPERM } from '../sys/constants.js';
 import {
   EBUSY, ENOSYS, ETIME, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ACCEPT_MULTISHOT,
-  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_FEAT_EXT_ARG, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
+  IORING_ENTER_EXT_ARG, IORING_ENTER_GETEVENTS, IORING_ENTER_REGISTERED_RING, IORING_FEAT_EXT_ARG, IORING_FEAT_MIN_TIMEOUT, IORING_FEAT_NODROP, IORING_FEAT_SINGLE_MMAP,
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE,
   IORING_OP_NOP, IORING_OP_POLL_ADD, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_OP_TIMEOUT,
-  IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD, IORING_REGISTER_PROBE, IORING_SETUP_CQSIZE,
-  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IOSQE_BUFFER_SELECT,
+  IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD, IORING_REGISTER_PROBE, IORING_REGISTER_RING_FDS, IORING_SETUP_CQSIZE,
+  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IORING_UNREGISTER_RING_FDS, IOSQE_BUFFER_SELECT,
   IOSQE_IO_HARDLINK, IOSQE_IO_LINK, IO_URING_OP_SUPPORTED, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
   PROT_READ, PROT_WRITE,
 } from '../sys/uring-constants.js';
@@ -57,6 +57,7 @@ const PAGE = 4096;
 // Where prepTimeout's struct __kernel_timespec lives in the scratch page
 // (after the EXT_ARG argument and its timespec).
 const TIMER_TS_OFFSET = 64;
+const FOREVER_MS = 1e12;
 
 /** Whether io_uring can be used, and if not, why. */
 export type UringSupport =
@@ -186,6 +187,11 @@ export class Ring {
   readonly #sys: UringSys;
   readonly #maps: Array<[bigint, number]> = [];
   #closed = false;
+  // What io_uring_enter is given: the ring's index among this thread's
+  // registered rings (IORING_REGISTER_RING_FDS: the kernel then skips the
+  // fd lookup and its reference count on every enter), or the fd itself.
+  #enterFd: number;
+  #enterFlags = 0;
 
   // SQ ring: 32-bit words shared with the kernel.
   readonly #sq: Uint32Array;
@@ -198,6 +204,8 @@ export class Ring {
   readonly #sqe16: Uint16Array;
   readonly #sqe32: Uint32Array;
   readonly #sqeI32: Int32Array;
+  // The same memory as 64-bit words: an SQE is zeroed with 8 stores.
+  readonly #sqe64: Float64Array;
 
   // CQ ring.
   readonly #cq: Uint32Array;
@@ -207,12 +215,17 @@ export class Ring {
   readonly #cqMask: number;
   readonly #cqes: number;
   readonly #cqOverflowWord: number;
+  // The CQ head as reaped so far; the shared word is written once per
+  // reap and before each enter (the kernel reads it to count the
+  // completions still waiting), not once per completion.
+  #cqHead = 0;
 
   // Scratch native memory for io_uring_enter's EXT_ARG (arg + timespec).
   readonly #scratch: bigint;
   readonly #scratchView: DataView;
   readonly #scratchAddr: number;
   #argTimeout = -1;
+  #argMinWait = 0;
 
   private constructor(sys: UringSys, fd: number, params: DataView, flags: number) {
     this.#sys = sys;
@@ -249,6 +262,7 @@ export class Ring {
     this.#sqe16 = new Uint16Array(sqeBuf);
     this.#sqe32 = new Uint32Array(sqeBuf);
     this.#sqeI32 = new Int32Array(sqeBuf);
+    this.#sqe64 = new Float64Array(sqeBuf);
 
     this.#cq = new Uint32Array(cqBuf);
     this.#cqI32 = new Int32Array(cqBuf);
@@ -257,6 +271,21 @@ export class Ring {
     this.#cqMask = this.#cq[cqOff(CQOFF_RING_MASK) >> 2];
     this.#cqes = cqOff(CQOFF_CQES) >> 2;
     this.#cqOverflowWord = cqOff(CQOFF_OVERFLOW) >> 2;
+    this.#cqHead = Atomics.load(this.#cq, this.#cqHeadWord);
+    this.#enterFd = fd;
+    this.#registerRingFd();
+  }
+
+  // Register the ring fd with this thread (5.18). Optional: without it
+  // every enter passes the plain fd.
+  #registerRingFd(): void {
+    const update = new Uint32Array(4);
+    update[0] = 0xffffffff; // any free slot
+    update[2] = this.fd;
+    if (this.#sys.io_uring_register(this.fd, IORING_REGISTER_RING_FDS, update, 1) === 1) {
+      this.#enterFd = update[0];
+      this.#enterFlags = IORING_ENTER_REGISTERED_RING;
+    }
   }
 
   /**
@@ -340,7 +369,7 @@ export class Ring {
 
   /** Completions waiting in the CQ ring (no system call). */
   get ready(): number {
-    return (Atomics.load(this.#cq, this.#cqTailWord) - this.#cq[this.#cqHeadWord]) >>> 0;
+    return (Atomics.load(this.#cq, this.#cqTailWord) - this.#cqHead) >>> 0;
   }
 
   /** Completions the kernel could not post because the CQ was full (only without FEAT_NODROP). */
@@ -358,7 +387,10 @@ export class Ring {
     if (this.pending >= this.sqEntries) this.submit();
     const index = this.#sqTail & this.#sqMask;
     this.#sqTail = (this.#sqTail + 1) >>> 0;
-    this.#sqe32.fill(0, index * 16, index * 16 + 16);
+    const w = index * 8;
+    const q = this.#sqe64;
+    q[w] = 0; q[w + 1] = 0; q[w + 2] = 0; q[w + 3] = 0;
+    q[w + 4] = 0; q[w + 5] = 0; q[w + 6] = 0; q[w + 7] = 0;
     return index;
   }
 
@@ -482,34 +514,50 @@ export class Ring {
     return i;
   }
 
+  /** Whether {@link submit} can take `minWaitUs` (IORING_FEAT_MIN_TIMEOUT, 6.12). */
+  get minWait(): boolean {
+    return (this.features & IORING_FEAT_MIN_TIMEOUT) !== 0;
+  }
+
   /**
    * Submit the pending SQEs and wait for at least `waitFor` completions
    * (one io_uring_enter; with DEFER_TASKRUN it also runs the completion
    * work, so call it with 0 to collect what finished). `timeoutMs` bounds
    * the wait (EXT_ARG); a wait cut short by a signal returns early (and
-   * throws the keyboard interrupt when armed).
+   * throws the keyboard interrupt when armed). With `minWaitUs` (where
+   * {@link minWait}), a wait for a batch (`waitFor` > 1) returns once that
+   * many microseconds have passed and at least one completion is there,
+   * and otherwise at the first one: fewer wake-ups, at most `minWaitUs`
+   * more latency.
    * @returns the number of SQEs the kernel consumed.
    * @throws {SyscallError} for errors other than EINTR, ETIME and EBUSY.
    */
-  submit(waitFor = 0, timeoutMs = -1): number {
+  submit(waitFor = 0, timeoutMs = -1, minWaitUs = 0): number {
     if (this.#closed) throw uringClosedError();
     // A signal that cut short an earlier enter which had submitted SQEs
     // left no EINTR (the enter returned the count): act on it before waiting.
     if (waitFor > 0 && interruptsArmed) checkInterrupts('io_uring_enter');
     const toSubmit = this.pending;
-    // Publish the filled SQEs: the kernel reads up to this tail.
+    // Publish the filled SQEs: the kernel reads up to this tail; and the
+    // completions reaped, or a wait would count them as still there.
     Atomics.store(this.#sq, this.#sqTailWord, this.#sqTail);
-    let flags = IORING_ENTER_GETEVENTS;
+    Atomics.store(this.#cq, this.#cqHeadWord, this.#cqHead);
+    let flags = IORING_ENTER_GETEVENTS | this.#enterFlags;
     let arg = 0;
     let argsz = 0;
-    if (waitFor > 0 && timeoutMs >= 0) {
-      if (timeoutMs !== this.#argTimeout) this.#writeTimeout(timeoutMs);
+    if (waitFor > 1 && minWaitUs > 0 && this.minWait) {
+      if (timeoutMs !== this.#argTimeout || minWaitUs !== this.#argMinWait) this.#writeTimeout(timeoutMs, minWaitUs);
+      flags |= IORING_ENTER_EXT_ARG;
+      arg = this.#scratchAddr;
+      argsz = IO_URING_GETEVENTS_ARG_SIZE;
+    } else if (waitFor > 0 && timeoutMs >= 0) {
+      if (timeoutMs !== this.#argTimeout || this.#argMinWait !== 0) this.#writeTimeout(timeoutMs, 0);
       flags |= IORING_ENTER_EXT_ARG;
       arg = this.#scratchAddr;
       argsz = IO_URING_GETEVENTS_ARG_SIZE;
     }
     this.stats.enters++;
-    const n = this.#sys.io_uring_enter(this.fd, toSubmit, waitFor, flags, arg, argsz);
+    const n = this.#sys.io_uring_enter(this.#enterFd, toSubmit, waitFor, flags, arg, argsz);
     if (n < 0) {
       const errno = errnoOf(this.#sys, n);
       // ETIME: the timeout passed; EBUSY/EAGAIN: CQ overflow backlog, reap first.
@@ -523,24 +571,29 @@ export class Ring {
     return n;
   }
 
-  // The EXT_ARG of a timed wait: struct io_uring_getevents_arg at 0, the
-  // struct __kernel_timespec it points to right after it (rewritten only
-  // when the timeout changes).
-  #writeTimeout(timeoutMs: number): void {
+  // The EXT_ARG of a timed wait: struct io_uring_getevents_arg at 0 (its
+  // min_wait_usec at 12), the struct __kernel_timespec it points to right
+  // after it (rewritten only when the timeout changes).
+  #writeTimeout(timeoutMs: number, minWaitUs: number): void {
     const v = this.#scratchView;
     v.setBigUint64(0, 0n, true);
     v.setUint32(8, 0, true);
-    v.setUint32(12, 0, true);
+    v.setUint32(12, minWaitUs, true);
+    // Without a limit the kernel would end a batch wait at min_wait_usec
+    // even with nothing there: a limit of ~30 years stands for none.
+    const ms = timeoutMs < 0 ? FOREVER_MS : timeoutMs;
     v.setBigUint64(GETEVENTS_ARG_TS_OFFSET, this.#scratch + BigInt(IO_URING_GETEVENTS_ARG_SIZE), true);
-    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE, BigInt(Math.floor(timeoutMs / 1000)), true);
-    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE + 8, BigInt(Math.round((timeoutMs % 1000) * 1e6)), true);
+    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE, BigInt(Math.floor(ms / 1000)), true);
+    v.setBigInt64(IO_URING_GETEVENTS_ARG_SIZE + 8, BigInt(Math.round((ms % 1000) * 1e6)), true);
     this.#argTimeout = timeoutMs;
+    this.#argMinWait = minWaitUs;
   }
 
   /**
    * Hand each completion in the CQ ring to `handler` (no system call),
-   * at most `max`. The CQ head advances before each call, so a handler may
-   * submit and enter again.
+   * at most `max`. The head advances before each call, so a handler may
+   * submit and enter again (a nested turn reaps from where this one is);
+   * the kernel sees the new head at the end and before each enter.
    * @returns how many were handled.
    */
   reap(handler: CompletionHandler, max = Infinity): number {
@@ -550,24 +603,28 @@ export class Ring {
     const base = this.#cqes;
     let tail = Atomics.load(cq, this.#cqTailWord);
     let n = 0;
-    while (n < max) {
-      // The head is read again each time: a handler may have reaped too (a nested turn).
-      const head = cq[this.#cqHeadWord];
-      if (head === tail) {
-        tail = Atomics.load(cq, this.#cqTailWord);
-        if (head === tail) break;
+    try {
+      while (n < max) {
+        // The head is read again each time: a handler may have reaped too (a nested turn).
+        const head = this.#cqHead;
+        if (head === tail) {
+          tail = Atomics.load(cq, this.#cqTailWord);
+          if (head === tail) break;
+        }
+        const w = base + ((head & mask) << 2);
+        const userData = cq[w] + cq[w + 1] * TWO_32;
+        const res = cqI32[w + 2];
+        const flags = cq[w + 3];
+        this.#cqHead = (head + 1) >>> 0;
+        n++;
+        handler(userData, res, flags);
+        // After close() the views point at unmapped memory.
+        if (this.#closed) break;
       }
-      const w = base + ((head & mask) << 2);
-      const userData = cq[w] + cq[w + 1] * TWO_32;
-      const res = cqI32[w + 2];
-      const flags = cq[w + 3];
-      Atomics.store(cq, this.#cqHeadWord, (head + 1) >>> 0);
-      n++;
-      handler(userData, res, flags);
-      // After close() the views point at unmapped memory.
-      if (this.#closed) break;
+    } finally {
+      if (!this.#closed) Atomics.store(cq, this.#cqHeadWord, this.#cqHead);
+      this.stats.completions += n;
     }
-    this.stats.completions += n;
     return n;
   }
 
@@ -598,6 +655,12 @@ export class Ring {
     if (this.#closed) return;
     this.#closed = true;
     this.#unmapAll();
+    if (this.#enterFlags !== 0) {
+      // The thread's registration holds a reference to the ring: drop it, or closing the fd would not free the ring.
+      const update = new Uint32Array(4);
+      update[0] = this.#enterFd;
+      this.#sys.io_uring_register(this.fd, IORING_UNREGISTER_RING_FDS, update, 1);
+    }
     keepAtThreadExit(this.fd);
     this.#sys.close(this.fd);
   }

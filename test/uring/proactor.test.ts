@@ -718,3 +718,27 @@ if (support.ok) {
     a.close();
   });
 }
+
+if (support.ok) {
+  t.test('receives that find the buffer window empty widen it; no byte is lost', async (t) => {
+    const p = new Proactor({ bufferCount: 256, bufferSize: 16 });
+    t.teardown(() => p.close());
+    t.equal(p.buffers!.window, 16, 'the ring starts with a window of 16 buffers');
+    const [a, b] = socketpair();
+    const conn = p.attach(b.detach());
+    const parts: Buffer[] = [];
+    let n = 0;
+    conn.ondata = (d) => { parts.push(Buffer.from(d)); n += d.length; };
+    p.turn(0);
+    // 3000 bytes at once in 16-byte buffers: one turn's receives need more than 16.
+    const data = payload(8, 3000);
+    a.sendall(data);
+    turnUntil(p, () => n >= data.length);
+    t.ok(Buffer.concat(parts).equals(data), 'in order and complete');
+    t.ok(p.stats.noBuffers > 0, `receives found the ring empty (${p.stats.noBuffers})`);
+    t.ok(p.buffers!.window > 16, `the window grew to ${p.buffers!.window}`);
+    t.equal(p.buffers!.available, 256, 'every buffer free again');
+    a.close();
+  });
+
+}

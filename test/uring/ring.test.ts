@@ -67,6 +67,30 @@ if (!support.ok) {
     t.equal(ring.ready, 0);
   });
 
+  const hasMinWait = (): boolean => {
+    const ring = Ring.open({ entries: 2 });
+    try { return ring.minWait; } finally { ring.close(); }
+  };
+
+  t.test('a batch wait with minWaitUs: returns after the minimum once one completion is there, else at the first', { skip: hasMinWait() ? false : 'the kernel lacks IORING_FEAT_MIN_TIMEOUT (6.12)' }, async (t) => {
+    const ring = Ring.open({ entries: 8 });
+    t.teardown(() => ring.close());
+    // One completion at once, a batch of 4 asked for: back after ~2 ms, not after the 40 ms timer.
+    ring.prepNop(1);
+    ring.prepTimeout(40, 2);
+    let start = Date.now();
+    ring.submit(4, 5000, 2000);
+    t.ok(Date.now() - start < 30, `returned after the minimum (${Date.now() - start} ms)`);
+    t.equal(ring.ready, 1, 'with the one completion there');
+    ring.reap(() => {});
+    // Nothing there when the minimum passes: the wait goes on (without a limit) to the first completion.
+    start = Date.now();
+    ring.submit(4, -1, 2000);
+    t.ok(Date.now() - start >= 30, `waited for the timer (${Date.now() - start} ms)`);
+    t.equal(ring.ready, 1);
+    ring.reap(() => {});
+  });
+
   t.test('more SQEs than the SQ holds are submitted as the SQ fills', async (t) => {
     const ring = Ring.open({ entries: 4, cqEntries: 64 });
     t.teardown(() => ring.close());
