@@ -26,6 +26,8 @@ export interface WatchEvents {
 export interface FdWatcher {
   /** Stop watching; the handle can be started again. */
   stop(): void;
+  /** Watch again after {@link FdWatcher.stop}, with this callback. */
+  start(opts: { readable: boolean; writable: boolean }, callback: () => void): void;
   /** Release the handle (after this the callback never runs again). */
   close(): void;
   /** Keep the Node process alive while the watcher is active (the default). */

@@ -38,7 +38,8 @@ import {
 import { check, errnoOf, kernelWait } from '../sys/call.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
 import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
-import { loopOwnedFd } from '../sys/loop-owned-fd.js';
+
+const READABLE = { readable: true, writable: false };
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
 import {
   Connection, type AcceptErrorHandler, type AttachOptions, type ConnectionOps, type ConnectionState, type EngineCore,
@@ -167,6 +168,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   // again after the wake-up): a worker terminated while stuck in a callback
   // must not have a watch that fires into its dying environment.
   #live = false;
+  #watching = false;
   #kickScheduled = false;
   #draining = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -182,12 +184,9 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   constructor(options: ProactorOptions = {}, sys: Libc = libc()) {
     this.#highWater = options.highWaterMark ?? 1 << 20;
     this.#maxConnections = options.maxConnections ?? 10_000;
-    // In a worker the epoll fd belongs to a Node handle, closed first at
-    // teardown (even on terminate()), so libuv's watch on it cannot fire
-    // into an environment that is going away (as EpollSelector's).
-    const owned = loopOwnedFd(sys, check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1'));
-    this.#epfd = owned.fd;
-    this.#sys = owned.sys;
+    this.#sys = sys;
+    this.#epfd = check(sys, sys.epoll_create1(EPOLL_CLOEXEC), 'epoll_create1');
+    closeAtThreadExit(this.#epfd);
   }
 
   /** Open connections. */
@@ -688,28 +687,42 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     this.#wake();
   }
 
+  // One libuv handle for the whole Node-loop mode, stopped while a
+  // wake-up of ours is due or running and started again after it: a
+  // worker terminated while one of our callbacks is stuck has no active
+  // watch that could fire into its dying environment, and no handle is
+  // left closing (koffi's handles must not outlive their worker: NOTES).
   #watch(): void {
-    if (this.#watcher !== null || !this.#live || this.#closed) return;
-    this.#watcher = this.#sys.watch(this.#epfd, true, false, () => {
-      // Nothing of ours runs inside koffi's callback: a worker terminated
-      // while a callback of ours is stuck would make koffi rethrow the
-      // termination, which is fatal. The wake-up runs in the check phase of
-      // this same loop iteration instead.
-      this.#unwatch();
-      if (this.#live && !this.#closed && !this.#kickScheduled) {
-        this.#kickScheduled = true;
-        setImmediate(this.#kick);
-      }
-    });
+    if (!this.#live || this.#closed || this.#watching) return;
+    this.#watching = true;
+    if (this.#watcher === null) this.#watcher = this.#sys.watch(this.#epfd, true, false, this.#onReady);
+    else this.#watcher.start(READABLE, this.#onReady);
   }
 
   #unwatch(): void {
-    const watcher = this.#watcher;
-    if (watcher === null) return;
-    this.#watcher = null;
-    watcher.stop();
-    watcher.close();
+    if (!this.#watching) return;
+    this.#watching = false;
+    this.#watcher?.stop();
   }
+
+  /** Release the handle (end of Node-loop mode). */
+  #dropWatcher(): void {
+    this.#unwatch();
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+
+  // Nothing of ours runs inside koffi's callback: a worker terminated
+  // while a callback of ours is stuck would make koffi rethrow the
+  // termination, which is fatal. The wake-up runs in the check phase of
+  // this same loop iteration instead.
+  readonly #onReady = (): void => {
+    this.#unwatch();
+    if (this.#live && !this.#closed && !this.#kickScheduled) {
+      this.#kickScheduled = true;
+      setImmediate(this.#kick);
+    }
+  };
 
   /** A wake-up in Node-loop mode: drain, then watch the epoll fd again. */
   #wake(): void {
@@ -747,7 +760,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       this.#timer = null;
     }
     this.#live = false;
-    this.#unwatch();
+    this.#dropWatcher();
   }
 
   /** Close every connection (their `onclose` runs now) and listener, then the epoll fd. Idempotent. */
@@ -765,6 +778,7 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     this.#closed = true;
     this.#deferred.length = 0;
     this.#carried.length = 0;
+    keepAtThreadExit(this.#epfd);
     this.#sys.close(this.#epfd);
   }
 }

@@ -33,8 +33,9 @@ import {
 import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
 import { check, errnoOf } from '../sys/check.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
-import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
-import { loopOwnedFd } from '../sys/loop-owned-fd.js';
+import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher } from '../sys/libc.js';
+
+const READABLE = { readable: true, writable: false };
 import { BufferRing, bufferId } from './buffer-ring.js';
 import { Ring, uringClosedError, uringSupport } from './ring.js';
 import { EpollEngine } from './epoll-engine.js';
@@ -161,7 +162,7 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   #efd = -1;
   #watcher: FdWatcher | null = null;
   #live = false;
-  #efdSys: Libc = libc();
+  #watching = false;
   readonly #efdBuf = new Uint8Array(8);
   #kickScheduled = false;
   #draining = false;
@@ -658,16 +659,15 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   start(): void {
     this.#assertOpen();
     if (this.#live) return;
-    // In a worker the eventfd belongs to a Node handle, closed first at
-    // teardown (even on terminate()), so libuv's watch on it cannot fire
-    // into an environment that is going away.
-    const owned = loopOwnedFd(libc(), check(libc(), libc().eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd'));
-    const sys = owned.sys;
-    this.#efd = owned.fd;
-    this.#efdSys = sys;
+    const sys = libc();
+    this.#efd = check(sys, sys.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
+    // In a worker: closed when the thread ends, after Node's loop is done
+    // with it (a Node handle owning it would close it under libuv's watch).
+    closeAtThreadExit(this.#efd);
     try {
       this.ring.registerEventfd(this.#efd);
     } catch (err) {
+      keepAtThreadExit(this.#efd);
       sys.close(this.#efd);
       this.#efd = -1;
       throw err;
@@ -681,28 +681,42 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   // ours runs (closed when it fires, armed again after the wake-up): a
   // worker terminated while stuck in a callback must not have a watch that
   // fires into its dying environment.
+  // One libuv handle for the whole Node-loop mode, stopped while a
+  // wake-up of ours is due or running and started again after it: a
+  // worker terminated while one of our callbacks is stuck has no active
+  // watch that could fire into its dying environment, and no handle is
+  // left closing (koffi's handles must not outlive their worker: NOTES).
   #watch(): void {
-    if (this.#watcher !== null || !this.#live || this.#closed) return;
-    this.#watcher = libc().watch(this.#efd, true, false, () => {
-      // Nothing of ours runs inside koffi's callback: a worker terminated
-      // while a callback of ours is stuck would make koffi rethrow the
-      // termination, which is fatal. The wake-up runs in the check phase of
-      // this same loop iteration instead.
-      this.#unwatch();
-      if (this.#live && !this.#closed && !this.#kickScheduled) {
-        this.#kickScheduled = true;
-        setImmediate(this.#kick);
-      }
-    });
+    if (!this.#live || this.#closed || this.#watching) return;
+    this.#watching = true;
+    if (this.#watcher === null) this.#watcher = libc().watch(this.#efd, true, false, this.#onReady);
+    else this.#watcher.start(READABLE, this.#onReady);
   }
 
   #unwatch(): void {
-    const watcher = this.#watcher;
-    if (watcher === null) return;
-    this.#watcher = null;
-    watcher.stop();
-    watcher.close();
+    if (!this.#watching) return;
+    this.#watching = false;
+    this.#watcher?.stop();
   }
+
+  /** Release the handle (end of Node-loop mode). */
+  #dropWatcher(): void {
+    this.#unwatch();
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+
+  // Nothing of ours runs inside koffi's callback: a worker terminated
+  // while a callback of ours is stuck would make koffi rethrow the
+  // termination, which is fatal. The wake-up runs in the check phase of
+  // this same loop iteration instead.
+  readonly #onReady = (): void => {
+    this.#unwatch();
+    if (this.#live && !this.#closed && !this.#kickScheduled) {
+      this.#kickScheduled = true;
+      setImmediate(this.#kick);
+    }
+  };
 
   #wake(): void {
     this.#unwatch();
@@ -737,13 +751,14 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
     this.#stopped = true;
     if (!this.#live) return;
     this.#live = false;
-    this.#unwatch();
+    this.#dropWatcher();
     try {
       this.ring.unregisterEventfd();
     } catch {
       // The ring is closing anyway.
     }
-    this.#efdSys.close(this.#efd);
+    keepAtThreadExit(this.#efd);
+    libc().close(this.#efd);
     this.#efd = -1;
   }
 
