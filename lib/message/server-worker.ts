@@ -56,7 +56,7 @@ async function serve(job: WorkerJob): Promise<void> {
     }
   });
   server.on('connection', () => port.postMessage({ type: 'connection' }));
-  port.postMessage({ type: 'listening', address: server.address() });
+  port.postMessage({ type: 'listening', address: server.address(), fd: server.socket.fileno() });
   try {
     await server.run({ signal: stop.signal });
   } finally {

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CodedError, invalidArgType, outOfRange } from '../errors.js';
 import type { TypedEmitter } from '../typed-emitter.js';
-import type { Address, SocketAddress } from '../socket/index.js';
+import { AF_INET, AF_INET6, AF_UNIX, fromfd, SHUT_RDWR, SOCK_STREAM, type Address, type Socket, type SocketAddress } from '../socket/index.js';
 import type { MessageServerOptions } from './message-server.js';
 import type { WorkerCommand, WorkerJob } from './server-worker.js';
 
@@ -65,7 +65,7 @@ const DEFAULT_TERMINATE_AFTER_MS = 5_000;
 const ENTRY = new URL(`./server-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 type FromWorker =
-  | { type: 'listening'; address: SocketAddress }
+  | { type: 'listening'; address: SocketAddress; fd: number }
   | { type: 'connection' }
   | { type: 'error'; error: { name: string; message: string; code?: unknown; stack?: string } };
 
@@ -85,6 +85,7 @@ export class MessageServerWorkers extends (EventEmitter as unknown as WorkersEmi
   readonly closed: Promise<void>;
   readonly #threads: (Worker | null)[];
   readonly #accepted: number[];
+  readonly #listeners: Array<Socket | null> = [];
   readonly #alive = new Set<number>();
   readonly #terminateAfterMs: number;
   #address: SocketAddress | null = null;
@@ -187,6 +188,27 @@ export class MessageServerWorkers extends (EventEmitter as unknown as WorkersEmi
 
   #send(command: WorkerCommand): void {
     for (const i of this.#alive) this.#threads[i]?.postMessage(command);
+    // Stop listening now, in every worker at once (their sockets are shared).
+    for (let i = 0; i < this.#listeners.length; i++) this.#stopListener(i);
+  }
+
+  // The main thread's own reference to worker i's listening socket: a
+  // worker that ends without closing it (process.exit(), terminate(), a
+  // crash) may leave it open — its fd is closed at thread exit, but an
+  // io_uring ACCEPT still in flight holds the socket, and a listener left in
+  // the SO_REUSEPORT group would keep getting its share of connections that
+  // nobody accepts. shutdown() on a listening socket takes it out of the
+  // group (and resets what waits in its backlog), whoever else holds it.
+  #stopListener(i: number): void {
+    const held = this.#listeners[i];
+    if (held === null || held === undefined) return;
+    this.#listeners[i] = null;
+    try {
+      held.shutdown(SHUT_RDWR);
+    } catch {
+      // Not listening any more (ENOTCONN): nothing to take out.
+    }
+    held.close();
   }
 
   #start(index: number, job: WorkerJob, onListening: (i: number, a: SocketAddress) => void, onStartError: (e: Error) => void): void {
@@ -206,6 +228,12 @@ export class MessageServerWorkers extends (EventEmitter as unknown as WorkersEmi
         this.emit('connection', index);
       } else if (msg.type === 'listening') {
         listening = true;
+        try {
+          const family = typeof msg.address === 'string' ? AF_UNIX : (msg.address as unknown[]).length === 4 ? AF_INET6 : AF_INET;
+          this.#listeners[index] = fromfd(msg.fd, family, SOCK_STREAM);
+        } catch {
+          // Closed already (a worker stopping at once): nothing to hold.
+        }
         onListening(index, msg.address);
         // A close() that came before this worker listened.
         if (this.#stopping) worker.postMessage({ type: 'close' } satisfies WorkerCommand);
@@ -219,6 +247,7 @@ export class MessageServerWorkers extends (EventEmitter as unknown as WorkersEmi
     });
     worker.on('error', (err) => { if (!reported) fail(err); });
     worker.on('exit', (code) => {
+      this.#stopListener(index);
       this.#alive.delete(index);
       this.#threads[index] = null;
       if (!reported && !this.#stopping) {

@@ -37,6 +37,7 @@ import {
   SQOFF_TAIL,
 } from '../sys/structs.js';
 import { mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
+import { isMainThread } from 'node:worker_threads';
 import { closeAtThreadExit, keepAtThreadExit } from '../sys/libc.js';
 import { check, errnoOf } from '../sys/check.js';
 
@@ -279,6 +280,11 @@ export class Ring {
   // Register the ring fd with this thread (5.18). Optional: without it
   // every enter passes the plain fd.
   #registerRingFd(): void {
+    // Not in a worker thread: a worker that ends without close() (exit,
+    // terminate) would leave the registration holding the ring — and the
+    // requests it has in flight, a listening socket's ACCEPT among them —
+    // until the thread is gone, while its fds are already closed.
+    if (!isMainThread) return;
     const update = new Uint32Array(4);
     update[0] = 0xffffffff; // any free slot
     update[2] = this.fd;
