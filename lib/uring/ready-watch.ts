@@ -1,0 +1,65 @@
+/**
+ * How an engine behind a Proactor waits in Node's loop: one libuv watch
+ * (koffi's poll handle) of the fd that becomes readable when there is
+ * work (the io_uring engine's eventfd, the epoll engine's epoll fd).
+ *
+ * The watch is armed only while none of the engine's JavaScript runs: it
+ * is stopped when it fires and armed again after the wake-up, and the
+ * wake-up itself runs from `setImmediate`, never inside koffi's callback.
+ * A worker terminated while a callback of ours is stuck then has no active
+ * watch that could fire into its dying environment (koffi would rethrow the
+ * termination, which is fatal), and the one handle is stopped and started
+ * rather than closed and made anew, so no handle is left closing when a
+ * worker ends (koffi's handles must not outlive their worker: NOTES.md).
+ */
+
+import type { FdWatcher, Libc } from '../sys/libc.js';
+
+const READABLE = { readable: true, writable: false };
+
+/** The watch of one fd for an engine's Node-loop mode. */
+export class ReadyWatch {
+  readonly #watch: Libc['watch'];
+  readonly #fd: number;
+  readonly #onReady: () => void;
+  #watcher: FdWatcher | null = null;
+  #armed = false;
+
+  /**
+   * @param watch the binding's `watch` (libuv poll).
+   * @param fd the fd to watch for reading.
+   * @param onReady called (from koffi's callback: schedule, do not work) when the fd is readable; the watch is disarmed by then.
+   */
+  constructor(watch: Libc['watch'], fd: number, onReady: () => void) {
+    this.#watch = watch;
+    this.#fd = fd;
+    this.#onReady = onReady;
+  }
+
+  /** Watch (again). Idempotent. */
+  arm(): void {
+    if (this.#armed) return;
+    this.#armed = true;
+    if (this.#watcher === null) this.#watcher = this.#watch(this.#fd, true, false, this.#fire);
+    else this.#watcher.start(READABLE, this.#fire);
+  }
+
+  /** Stop watching, keeping the handle for the next {@link arm}. Idempotent. */
+  disarm(): void {
+    if (!this.#armed) return;
+    this.#armed = false;
+    this.#watcher?.stop();
+  }
+
+  /** Release the handle. Idempotent. */
+  close(): void {
+    this.disarm();
+    this.#watcher?.close();
+    this.#watcher = null;
+  }
+
+  readonly #fire = (): void => {
+    this.disarm();
+    this.#onReady();
+  };
+}
