@@ -37,15 +37,15 @@ import {
 } from '../sys/constants.js';
 import { check, errnoOf, kernelWait } from '../sys/call.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
-import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher, type Libc } from '../sys/libc.js';
+import { closeAtThreadExit, keepAtThreadExit, libc, type Libc } from '../sys/libc.js';
 
-const READABLE = { readable: true, writable: false };
 import { EPOLL_EVENT_FD_WORD, EPOLL_EVENT_SIZE, EPOLL_EVENT_WORDS, writeEpollEvent } from '../sys/structs.js';
 import {
   Connection, type AcceptErrorHandler, type AttachOptions, type ConnectionOps, type ConnectionState, type EngineCore,
   type ListenHandle, type ProactorStats,
 } from './connection.js';
 import type { ProactorOptions } from './proactor.js';
+import { ReadyWatch } from './ready-watch.js';
 
 const MAX_EVENTS = 256;
 const RECV_SIZE = 64 * 1024;
@@ -162,13 +162,13 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
   #stopped = false;
   #closed = false;
   // Node-loop mode.
-  #watcher: FdWatcher | null = null;
+  // The libuv watch of Node-loop mode (start() to stop()).
+  #ready: ReadyWatch | null = null;
   // Node-loop mode (start() until stop()). The libuv watch itself is only
   // armed while no JavaScript of ours runs (closed when it fires, armed
   // again after the wake-up): a worker terminated while stuck in a callback
   // must not have a watch that fires into its dying environment.
   #live = false;
-  #watching = false;
   #kickScheduled = false;
   #draining = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -687,37 +687,18 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
     this.#wake();
   }
 
-  // One libuv handle for the whole Node-loop mode, stopped while a
-  // wake-up of ours is due or running and started again after it: a
-  // worker terminated while one of our callbacks is stuck has no active
-  // watch that could fire into its dying environment, and no handle is
-  // left closing (koffi's handles must not outlive their worker: NOTES).
   #watch(): void {
-    if (!this.#live || this.#closed || this.#watching) return;
-    this.#watching = true;
-    if (this.#watcher === null) this.#watcher = this.#sys.watch(this.#epfd, true, false, this.#onReady);
-    else this.#watcher.start(READABLE, this.#onReady);
+    if (!this.#live || this.#closed) return;
+    (this.#ready ??= new ReadyWatch(this.#sys.watch, this.#epfd, this.#onReady)).arm();
   }
 
   #unwatch(): void {
-    if (!this.#watching) return;
-    this.#watching = false;
-    this.#watcher?.stop();
+    this.#ready?.disarm();
   }
 
-  /** Release the handle (end of Node-loop mode). */
-  #dropWatcher(): void {
-    this.#unwatch();
-    this.#watcher?.close();
-    this.#watcher = null;
-  }
-
-  // Nothing of ours runs inside koffi's callback: a worker terminated
-  // while a callback of ours is stuck would make koffi rethrow the
-  // termination, which is fatal. The wake-up runs in the check phase of
-  // this same loop iteration instead.
+  // The wake-up runs in the check phase of this loop iteration, not inside
+  // koffi's callback (ready-watch.ts says why).
   readonly #onReady = (): void => {
-    this.#unwatch();
     if (this.#live && !this.#closed && !this.#kickScheduled) {
       this.#kickScheduled = true;
       setImmediate(this.#kick);
@@ -760,7 +741,8 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
       this.#timer = null;
     }
     this.#live = false;
-    this.#dropWatcher();
+    this.#ready?.close();
+    this.#ready = null;
   }
 
   /** Close every connection (their `onclose` runs now) and listener, then the epoll fd. Idempotent. */

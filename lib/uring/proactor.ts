@@ -33,10 +33,10 @@ import {
 import { ECANCELED, IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../sys/uring-constants.js';
 import { check, errnoOf } from '../sys/check.js';
 import { checkInterrupts, interruptsArmed } from '../sys/interrupt.js';
-import { closeAtThreadExit, keepAtThreadExit, libc, type FdWatcher } from '../sys/libc.js';
+import { closeAtThreadExit, keepAtThreadExit, libc } from '../sys/libc.js';
 
-const READABLE = { readable: true, writable: false };
 import { BufferRing, bufferId } from './buffer-ring.js';
+import { ReadyWatch } from './ready-watch.js';
 import { Ring, uringClosedError, uringSupport } from './ring.js';
 import { EpollEngine } from './epoll-engine.js';
 import {
@@ -160,9 +160,9 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   #closed = false;
   // Node-loop mode: an eventfd the kernel signals on completions, watched by libuv.
   #efd = -1;
-  #watcher: FdWatcher | null = null;
+  // The libuv watch of Node-loop mode (start() to stop()).
+  #ready: ReadyWatch | null = null;
   #live = false;
-  #watching = false;
   readonly #efdBuf = new Uint8Array(8);
   #kickScheduled = false;
   #draining = false;
@@ -681,37 +681,18 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   // ours runs (closed when it fires, armed again after the wake-up): a
   // worker terminated while stuck in a callback must not have a watch that
   // fires into its dying environment.
-  // One libuv handle for the whole Node-loop mode, stopped while a
-  // wake-up of ours is due or running and started again after it: a
-  // worker terminated while one of our callbacks is stuck has no active
-  // watch that could fire into its dying environment, and no handle is
-  // left closing (koffi's handles must not outlive their worker: NOTES).
   #watch(): void {
-    if (!this.#live || this.#closed || this.#watching) return;
-    this.#watching = true;
-    if (this.#watcher === null) this.#watcher = libc().watch(this.#efd, true, false, this.#onReady);
-    else this.#watcher.start(READABLE, this.#onReady);
+    if (!this.#live || this.#closed) return;
+    (this.#ready ??= new ReadyWatch(libc().watch, this.#efd, this.#onReady)).arm();
   }
 
   #unwatch(): void {
-    if (!this.#watching) return;
-    this.#watching = false;
-    this.#watcher?.stop();
+    this.#ready?.disarm();
   }
 
-  /** Release the handle (end of Node-loop mode). */
-  #dropWatcher(): void {
-    this.#unwatch();
-    this.#watcher?.close();
-    this.#watcher = null;
-  }
-
-  // Nothing of ours runs inside koffi's callback: a worker terminated
-  // while a callback of ours is stuck would make koffi rethrow the
-  // termination, which is fatal. The wake-up runs in the check phase of
-  // this same loop iteration instead.
+  // The wake-up runs in the check phase of this loop iteration, not inside
+  // koffi's callback (ready-watch.ts says why).
   readonly #onReady = (): void => {
-    this.#unwatch();
     if (this.#live && !this.#closed && !this.#kickScheduled) {
       this.#kickScheduled = true;
       setImmediate(this.#kick);
@@ -751,7 +732,8 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
     this.#stopped = true;
     if (!this.#live) return;
     this.#live = false;
-    this.#dropWatcher();
+    this.#ready?.close();
+    this.#ready = null;
     try {
       this.ring.unregisterEventfd();
     } catch {
