@@ -7,6 +7,7 @@ import { DefaultSelector } from '../../selectors/index.js';
 import { MessageServer, ServerMessage, type Message, type MessageServerOptions, type ServerMessageOptions } from '../../lib/message/index.js';
 import { createRequest, createResponse, encodeMessage, FrameParser, type Frame } from '../../lib/protocol/index.js';
 import { connecting, ENGINE, startServer } from './helpers.js';
+import { Proactor } from '../../lib/uring/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -288,6 +289,15 @@ t.test('option validation, limits and nextTick', async (t) => {
   t.throws(make({ requestTimeout: Number.NaN }), { code: 'ERR_INVALID_ARG_TYPE' });
   t.throws(make({ maxConnections: 0 }), { code: 'ERR_OUT_OF_RANGE' });
   t.throws(make({ maxConnections: 'many' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+  // The engine and what drives it must agree; n loops are MessageServerWorkers' (a thread cannot get a function).
+  t.throws(make({ engine: 'kqueue' as never }), { code: 'ERR_INVALID_ARG_VALUE' });
+  const selector = new DefaultSelector();
+  t.throws(make({ engine: 'uring', selector }), { code: 'ERR_INVALID_ARG_VALUE' });
+  selector.close();
+  const proactor = new Proactor();
+  t.throws(make({ engine: 'epoll', proactor }), { code: 'ERR_INVALID_ARG_VALUE' });
+  proactor.close();
+  t.throws(make({ workers: 2 } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /MessageServerWorkers/ });
   const off = new MessageServer(['127.0.0.1', 0], { engine: ENGINE, createMessage: (sel, sock, addr) => new ServerMessage(sel, sock, addr), idleTimeout: Infinity, requestTimeout: 0 });
   t.same(off.limits, { idleTimeout: 0, requestTimeout: 0, maxConnections: 10_000 });
   t.equal(off.nextTick, null, 'no timeouts: nothing scheduled');
