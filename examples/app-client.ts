@@ -13,7 +13,7 @@
  * Needs:  node-selectors app-server 127.0.0.1 65432  (or Python's app-server.py)
  * Flags:  --repeat N (send the request N times, pipelined on one connection;
  *         app-server answers them all, with or without --keep-alive),
- *         --backend, --trace, --quiet
+ *         --backend, --engine uring|epoll, --trace, --quiet
  * Exit:   0 when every response came, 1 when the request failed.
  */
 

@@ -15,7 +15,7 @@
  * Talk:   node-selectors app-client 127.0.0.1 65432 search morpheus
  *         python3 app-client.py 127.0.0.1 65432 search morpheus   (the original)
  * Flags:  --keep-alive, --async (wait in Node's loop with selectAsync instead
- *         of a blocking select()), --backend, --trace, --quiet, --backlog N,
+ *         of a blocking select()), --backend, --engine uring|epoll, --trace, --quiet, --backlog N,
  *         --idle-timeout S, --request-timeout S, --max-connections N,
  *         --shutdown-timeout S (the first Ctrl-C drains, a second forces),
  *         --workers N (N loops, one per worker thread, on one SO_REUSEPORT port)

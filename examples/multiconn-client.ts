@@ -16,7 +16,7 @@
  * Run:    node-selectors multiconn-client 127.0.0.1 65432 2
  * Needs:  node-selectors multiconn-server 127.0.0.1 65432
  *         (or python3 multiconn-server.py 127.0.0.1 65432, or any echo server)
- * Flags:  --backend, --trace, --quiet
+ * Flags:  --backend, --engine uring|epoll, --trace, --quiet
  * Exit:   0 when every connection got its echo back, 1 otherwise (refused,
  *         reset, or closed by the server early; one line per connection).
  */

@@ -23,7 +23,7 @@
  *         python3 multiconn-client.py 127.0.0.1 65432 2   (the original)
  *         nc 127.0.0.1 65432
  * Flags:  --async (wait in Node's loop with selectAsync instead of a
- *         blocking select()), --backend, --trace, --quiet (no per-message
+ *         blocking select()), --backend, --engine uring|epoll, --trace, --quiet (no per-message
  *         lines: the echo benchmark runs it so), --backlog N,
  *         --idle-timeout S, --request-timeout S, --max-connections N,
  *         --shutdown-timeout S (the first Ctrl-C drains, a second forces),

@@ -689,21 +689,12 @@ export class EpollEngine implements EngineCore, ConnectionOps<EpConn> {
 
   #watch(): void {
     if (!this.#live || this.#closed) return;
-    (this.#ready ??= new ReadyWatch(this.#sys.watch, this.#epfd, this.#onReady)).arm();
+    (this.#ready ??= new ReadyWatch(this.#sys.watch, this.#epfd, this.#kick)).arm();
   }
 
   #unwatch(): void {
     this.#ready?.disarm();
   }
-
-  // The wake-up runs in the check phase of this loop iteration, not inside
-  // koffi's callback (ready-watch.ts says why).
-  readonly #onReady = (): void => {
-    if (this.#live && !this.#closed && !this.#kickScheduled) {
-      this.#kickScheduled = true;
-      setImmediate(this.#kick);
-    }
-  };
 
   /** A wake-up in Node-loop mode: drain, then watch the epoll fd again. */
   #wake(): void {

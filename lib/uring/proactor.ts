@@ -683,21 +683,12 @@ class Engine implements ConnectionOps<ConnState>, EngineCore {
   // fires into its dying environment.
   #watch(): void {
     if (!this.#live || this.#closed) return;
-    (this.#ready ??= new ReadyWatch(libc().watch, this.#efd, this.#onReady)).arm();
+    (this.#ready ??= new ReadyWatch(libc().watch, this.#efd, this.#kick)).arm();
   }
 
   #unwatch(): void {
     this.#ready?.disarm();
   }
-
-  // The wake-up runs in the check phase of this loop iteration, not inside
-  // koffi's callback (ready-watch.ts says why).
-  readonly #onReady = (): void => {
-    if (this.#live && !this.#closed && !this.#kickScheduled) {
-      this.#kickScheduled = true;
-      setImmediate(this.#kick);
-    }
-  };
 
   #wake(): void {
     this.#unwatch();

@@ -21,19 +21,20 @@ const READABLE = { readable: true, writable: false };
 export class ReadyWatch {
   readonly #watch: Libc['watch'];
   readonly #fd: number;
-  readonly #onReady: () => void;
+  readonly #wake: () => void;
   #watcher: FdWatcher | null = null;
   #armed = false;
+  #scheduled = false;
 
   /**
    * @param watch the binding's `watch` (libuv poll).
    * @param fd the fd to watch for reading.
-   * @param onReady called (from koffi's callback: schedule, do not work) when the fd is readable; the watch is disarmed by then.
+   * @param wake the engine's wake-up, run from `setImmediate` once the fd is readable (the watch is disarmed by then; it re-arms).
    */
-  constructor(watch: Libc['watch'], fd: number, onReady: () => void) {
+  constructor(watch: Libc['watch'], fd: number, wake: () => void) {
     this.#watch = watch;
     this.#fd = fd;
-    this.#onReady = onReady;
+    this.#wake = wake;
   }
 
   /** Watch (again). Idempotent. */
@@ -60,6 +61,13 @@ export class ReadyWatch {
 
   readonly #fire = (): void => {
     this.disarm();
-    this.#onReady();
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#wakeNow);
+  };
+
+  readonly #wakeNow = (): void => {
+    this.#scheduled = false;
+    if (this.#watcher !== null) this.#wake();
   };
 }
