@@ -30,10 +30,10 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { table } from './harness.js';
+import { median, table } from './harness.js';
 import {
   benchArgs, buildC, commonSettings, environmentLine, interleave, launchFromFlag, measure, pythonEchoServer, REPO_ROOT, summaryRow, writeJson,
-  type ServerLaunch,
+  type Measurement, type ServerLaunch,
 } from './net.js';
 
 const USAGE = `usage: node dist/bench/echo.js [--seconds 5] [--warmup 1] [--rounds 3] [--conns 100] [--size 64]
@@ -72,7 +72,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   ];
   if (!values['no-koffi']) peers.push({ name: 'bare koffi epoll loop', command: node('koffi-echo-server.js') });
   // The io_uring completion engine (lib/uring/proactor.ts); it exits 2 where io_uring is unavailable.
-  if (!values['no-uring'] && !values.connect) peers.push({ name: 'io_uring proactor (lib/uring)', command: node('uring-echo-server.js') });
+  // It reports its io_uring_enter count (SIGUSR2), for the syscalls per message.
+  if (!values['no-uring'] && !values.connect) peers.push({ name: 'io_uring proactor (lib/uring)', command: node('uring-echo-server.js'), counters: true });
   if (!values['no-selectors']) peers.push({ name: 'selectors loop (EpollSelector + Socket)', command: node('selectors-echo-server.js', '--backend', 'epoll') });
   // The library's own echo server (EchoMessage on a selector loop) unless --no-examples.
   const ts = values['no-examples'] ? values.ts : [
@@ -98,24 +99,31 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   for (const p of peers) {
     const s = results.get(p);
     if (!s) {
-      rows.push([p.name, 'failed', '', '', '', '', '', '', '', '']);
+      rows.push([p.name, 'failed', '', '', '', '', '', '', '', '', '']);
       continue;
     }
-    rows.push(summaryRow(s, ref ?? null));
+    rows.push([...summaryRow(s, ref ?? null), entersPerMessage(s.rounds)]);
   }
   const work = values.connect
     ? `${values.conns} clients x connect, echo 1 byte, close`
     : `${values.conns} connections x ${values.size}-byte ping-pong${values.pipeline === '1' ? '' : `, ${values.pipeline} in flight`}`;
   console.log(`## Echo: ${work}, ${seconds} s measured after ${values.warmup} s warm-up, median of ${rounds} interleaved rounds\n`);
   console.log(`${environmentLine(pin ? 'server pinned to CPU 0, load generator to CPU 1' : 'no CPU pinning')}\n`);
-  table(['server', 'msgs/s', 'range (min-max)', 'server CPU µs/msg', 'server CPU', 'client CPU', 'others CPU', 'msgs/s vs C', 'CPU/msg vs C', 'errors'], rows);
+  table(['server', 'msgs/s', 'range (min-max)', 'server CPU µs/msg', 'server CPU', 'client CPU', 'others CPU', 'msgs/s vs C', 'CPU/msg vs C', 'errors', 'io_uring_enter/msg'], rows);
   for (const p of peers) {
     const s = results.get(p);
     if (p.note) console.log(`- ${p.name}: ${p.note}`);
     if (s && s.uncleanStops > 0) console.log(`- ${p.name}: did not exit cleanly on SIGINT in ${s.uncleanStops} of ${s.rounds.length} rounds.`);
   }
+  if (rows.some((r) => r[r.length - 1] !== '')) console.log('- io_uring_enter/msg: the io_uring_enter calls the server made in the measured window (its own counter, read at the start and end) per message, median of the rounds; the C server makes about 2 system calls per message (recv, send).');
   console.log('- "vs C" columns: the median of per-round ratios to the C server (msgs/s: higher is better; CPU/msg: lower is better). Server CPU = utime+stime of its process tree over the measured window (100% = one core); client CPU = that of the load generator; others CPU = the rest of the machine busy + stolen time in the window (noise from other processes: with >~10% the req/s and msgs/s columns are unreliable, CPU/op less so).');
   if (values.json) writeJson(values.json, { benchmark: 'echo', settings: values, pin, results: peers.map((p) => results.get(p) ?? { name: p.name, failed: true }) });
+}
+
+/** The median over `rounds` of the server's io_uring_enter calls per message in the window, or '' if it reports none. */
+function entersPerMessage(rounds: Measurement[]): string {
+  const per = rounds.filter((m) => m.counters?.['enters'] !== undefined && m.ops > 0).map((m) => m.counters!['enters'] / m.ops);
+  return per.length > 0 ? median(per).toFixed(2) : '';
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -314,6 +314,29 @@ export interface ServerLaunch {
   stdout?: 'ignore' | 'inherit';
   /** A remark printed under the table (e.g. known behaviour that skews numbers). */
   note?: string;
+  /**
+   * The server reports its own counters: on SIGUSR2 it prints a line
+   * `counters NAME N NAME N …` to stderr. {@link measure} signals it at the
+   * start and the end of the measured window and returns the differences
+   * in {@link Measurement.counters}.
+   */
+  counters?: boolean;
+}
+
+/** The first two `counters …` lines of a server's stderr, as differences (null without two). */
+export function counterDeltas(stderr: string): Record<string, number> | null {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('counters '));
+  if (lines.length < 2) return null;
+  const parse = (line: string): Map<string, number> => {
+    const words = line.split(/\s+/).slice(1);
+    const out = new Map<string, number>();
+    for (let i = 0; i + 1 < words.length; i += 2) out.set(words[i], Number(words[i + 1]));
+    return out;
+  };
+  const [a, b] = [parse(lines[0]), parse(lines[1])];
+  const out: Record<string, number> = {};
+  for (const [k, v] of b) if (a.has(k)) out[k] = v - a.get(k)!;
+  return out;
 }
 
 /** A launch from a command line with `{host}`/`{port}` placeholders (see {@link parseCommand}). */
@@ -611,6 +634,8 @@ export interface Measurement {
   raw: Record<string, number | string>;
   /** With {@link MeasureOptions.threads}: CPU seconds of each server thread in the window, busiest first. */
   threadCpuSeconds?: number[];
+  /** With {@link ServerLaunch.counters}: the server's own counters over the window. */
+  counters?: Record<string, number>;
 }
 
 /** Options of {@link measure}. */
@@ -642,7 +667,10 @@ export async function measure(launch: ServerLaunch, load: (host: string, port: n
   const server = await startServer(launch, { host, cpus: cpuLists?.server, listeners: opts.listeners });
   let res: LoadResult;
   const samples: Array<Map<number, number>> = [];
-  const onMark = opts.threads ? () => { samples.push(threadCpuSeconds(server.pid)); } : undefined;
+  const onMark = opts.threads || launch.counters ? () => {
+    if (opts.threads) samples.push(threadCpuSeconds(server.pid));
+    if (launch.counters) process.kill(server.pid, 'SIGUSR2');
+  } : undefined;
   try {
     const gens = load(host, server.port);
     res = Array.isArray(gens) && gens.length > 1
@@ -653,6 +681,7 @@ export async function measure(launch: ServerLaunch, load: (host: string, port: n
     throw new Error(`${launch.name}: ${(e as Error).message}\nserver stderr:\n${server.stderr()}`);
   }
   const stop = await server.stop();
+  const counters = launch.counters ? counterDeltas(server.stderr()) : null;
   const ops = Number(res.json[opts.opsKey]);
   const seconds = Number(res.json['seconds']);
   const cpu = res.cpuAtEnd - res.cpuAtStart;
@@ -673,6 +702,7 @@ export async function measure(launch: ServerLaunch, load: (host: string, port: n
     stop,
     raw: res.json,
     ...(samples.length === 2 ? { threadCpuSeconds: threadCpuDelta(samples[0], samples[1]) } : {}),
+    ...(counters ? { counters } : {}),
   };
 }
 

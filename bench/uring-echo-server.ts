@@ -9,7 +9,10 @@
  * usage: node dist/bench/uring-echo-server.js [--buffer-size 4096] [--buffer-count 4096] [--backend io_uring|epoll] HOST PORT   (PORT 0: any)
  * Prints "listening on HOST:PORT"; exits 0 on SIGINT/SIGTERM, after
  * printing the ring's counters ("enters N completions N bytes N"; 0
- * enters and completions on epoll). `--backend epoll` runs the same
+ * enters and completions on epoll). On SIGUSR2 it prints the same counters
+ * to stderr as "counters enters N completions N bytes N", which the echo
+ * benchmark reads at the start and end of its window (io_uring_enter calls
+ * per message). `--backend epoll` runs the same
  * server on the Proactor's epoll fallback. Exits 2 with the reason when
  * io_uring is asked for and unavailable.
  */
@@ -47,6 +50,10 @@ proactor.listen(server.detach(), (conn) => {
 });
 
 let stopping = false;
+function counters(): string {
+  const { enters, completions } = proactor.ring?.stats ?? { enters: 0, completions: 0 };
+  return `enters ${enters} completions ${completions} bytes ${proactor.stats.bytesIn}`;
+}
 function tick(): void {
   // Back to Node's loop every 1000 turns (or 100 ms idle) so that the
   // signal handlers below can run.
@@ -54,12 +61,13 @@ function tick(): void {
     if (proactor.turn(100) === 0) break;
   }
   if (!stopping) { setImmediate(tick); return; }
-  const { enters, completions } = proactor.ring?.stats ?? { enters: 0, completions: 0 };
-  console.log(`enters ${enters} completions ${completions} bytes ${proactor.stats.bytesIn}`);
+  console.log(counters());
   proactor.close();
   console.log('caught signal, exiting');
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { stopping = true; });
+// The ring's counters only: the epoll stand-in makes no io_uring_enter calls to count.
+if (proactor.ring !== null) process.on('SIGUSR2', () => { console.error(`counters ${counters()}`); });
 console.log(`listening on ${host}:${port}`);
 setImmediate(tick);

@@ -89,3 +89,20 @@ t.test('a target against another row of the same table (vsRow): their ratio', as
   const [absent] = checkTargets(new Map([['App server (JSON-header protocol)', md.split('\n').slice(0, 3).join('\n')]]), TARGETS.filter((x) => x.vsRow !== undefined));
   t.equal(absent.value, null, 'the ring row missing: not measured');
 });
+
+t.test('the io_uring_enter calls per message: read from the echo table, reported as a count, not a ratio', async (t) => {
+  const md = `| server | msgs/s vs C | CPU/msg vs C | errors | io_uring_enter/msg |
+|---|---|---|---|---|
+| C epoll (reference) | 1.00x | 1.00x | 0 |  |
+| io_uring proactor (lib/uring) | 1.03x | 0.96x | 0 | 0.30 |
+`;
+  const calls = TARGETS.filter((x) => x.step === 'Echo, 100 connections x 4 KiB' && x.column.test('io_uring_enter/msg'));
+  t.equal(calls.length, 1, 'one calls-per-message target per echo step');
+  const [low] = checkTargets(new Map([['Echo, 100 connections x 4 KiB', md]]), calls);
+  t.equal(low.value, 0.3);
+  t.equal(low.met, true);
+  t.match(targetsReport([low]), /\| 0\.3 per msg \|/);
+  const [high] = checkTargets(new Map([['Echo, 100 connections x 4 KiB', md.replace('| 0.30 |', '| 1.30 |')]]), calls);
+  t.equal(high.met, false);
+  t.match(targetsReport([high]), /missed \(explained below\)[\s\S]*The io_uring proactor against C/);
+});
