@@ -328,6 +328,7 @@ export const SQOFF_RING_ENTRIES = 12;
 export const SQOFF_FLAGS = 16;
 export const SQOFF_DROPPED = 20;
 export const SQOFF_ARRAY = 24;
+export const SQOFF_USER_ADDR = 32;
 
 // struct io_cqring_offsets { u32 head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1; u64 user_addr; }
 export const IO_CQRING_OFFSETS_SIZE = 40;
@@ -338,6 +339,7 @@ export const CQOFF_RING_ENTRIES = 12;
 export const CQOFF_OVERFLOW = 16;
 export const CQOFF_CQES = 20;
 export const CQOFF_FLAGS = 24;
+export const CQOFF_USER_ADDR = 32;
 
 // struct io_uring_params { u32 sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle, features, wq_fd, resv[3];
 //   struct io_sqring_offsets sq_off; struct io_cqring_offsets cq_off; }

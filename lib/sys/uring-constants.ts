@@ -27,6 +27,12 @@ export const IORING_SETUP_TASKRUN_FLAG = 1 << 9;
 export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
 /** Completion work runs only when the issuer enters with GETEVENTS (6.1). */
 export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+/**
+ * The rings live in memory the application provides (its addresses in
+ * `sq_off.user_addr` / `cq_off.user_addr`), not in mappings of the ring's
+ * fd (6.5; some kernels take only memory in one huge page there).
+ */
+export const IORING_SETUP_NO_MMAP = 1 << 14;
 
 // io_uring_params.features.
 export const IORING_FEAT_SINGLE_MMAP = 1 << 0;

@@ -24,7 +24,7 @@ import {
   IORING_OFF_CQ_RING, IORING_OFF_SQES, IORING_OFF_SQ_RING, IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE,
   IORING_OP_NOP, IORING_OP_POLL_ADD, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_SHUTDOWN, IORING_OP_TIMEOUT,
   IORING_POLL_ADD_MULTI, IORING_RECV_MULTISHOT, IORING_REGISTER_EVENTFD, IORING_REGISTER_PROBE, IORING_REGISTER_RING_FDS, IORING_SETUP_CQSIZE,
-  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IORING_UNREGISTER_RING_FDS, IOSQE_BUFFER_SELECT,
+  IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_NO_MMAP, IORING_SETUP_SINGLE_ISSUER, IORING_UNREGISTER_EVENTFD, IORING_UNREGISTER_RING_FDS, IOSQE_BUFFER_SELECT,
   IOSQE_IO_HARDLINK, IOSQE_IO_LINK, IO_URING_OP_SUPPORTED, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
   PROT_READ, PROT_WRITE,
 } from '../sys/uring-constants.js';
@@ -34,9 +34,9 @@ import {
   IO_URING_GETEVENTS_ARG_SIZE, IO_URING_PARAMS_SIZE, IO_URING_PROBE_OP_SIZE, IO_URING_PROBE_SIZE, IO_URING_SQE_SIZE,
   PARAMS_CQ_ENTRIES_OFFSET, PARAMS_CQ_OFF_OFFSET, PARAMS_FEATURES_OFFSET, PARAMS_FLAGS_OFFSET, PARAMS_SQ_ENTRIES_OFFSET,
   PARAMS_SQ_OFF_OFFSET, PROBE_OP_FLAGS_OFFSET, SQOFF_ARRAY, SQOFF_HEAD, SQOFF_RING_MASK,
-  SQOFF_TAIL,
+  SQOFF_TAIL, SQOFF_USER_ADDR, CQOFF_USER_ADDR,
 } from '../sys/structs.js';
-import { mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
+import { MAP_FAILED, mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
 import { isMainThread } from 'node:worker_threads';
 import { closeAtThreadExit, keepAtThreadExit } from '../sys/libc.js';
 import { check, errnoOf } from '../sys/check.js';
@@ -151,6 +151,12 @@ export interface RingOptions {
   cqEntries?: number;
   /** io_uring_setup flags; default {@link DEFAULT_SETUP_FLAGS} (| CQSIZE). */
   flags?: number;
+  /**
+   * Put the rings in memory of ours (IORING_SETUP_NO_MMAP) where the kernel
+   * takes it (default true; `flags` then shows it). false: the kernel's
+   * mappings of the ring fd, as before 6.5.
+   */
+  ownMemory?: boolean;
   /** The binding table (tests may script failures). */
   sys?: UringSys;
 }
@@ -167,6 +173,55 @@ export interface RingStats {
 
 /** Called once per completion by {@link Ring.reap}. */
 export type CompletionHandler = (userData: number, res: number, flags: number) => void;
+
+/** Memory of ours for the rings (IORING_SETUP_NO_MMAP): the two rings' block and the SQE array. */
+interface OwnRingMemory {
+  rings: bigint;
+  ringsLength: number;
+  sqes: bigint;
+  sqesLength: number;
+  /** [address, length] of each anonymous mapping, for munmap. */
+  maps: Array<[bigint, number]>;
+}
+
+const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const pages = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+
+/**
+ * Anonymous memory for a ring of `entries` SQEs and `cqEntries` CQEs (the
+ * kernel rounds both up to powers of two). The rings' block holds the
+ * kernel's header (head/tail words, each on its own cache line: a few
+ * hundred bytes, given a page), the CQE array and the SQ index array.
+ */
+function ownRingMemory(sys: UringSys, entries: number, cqEntries: number): OwnRingMemory | null {
+  if (!Number.isInteger(entries) || !Number.isInteger(cqEntries) || entries < 1 || cqEntries < 1) return null;
+  const sq = nextPowerOfTwo(entries);
+  const cq = nextPowerOfTwo(cqEntries);
+  const ringsLength = pages(PAGE + cq * IO_URING_CQE_SIZE + sq * 4);
+  const sqesLength = pages(sq * IO_URING_SQE_SIZE);
+  // Without it, the kernel's mappings (which fail the same way if memory is short).
+  const rings = sys.mmap(ringsLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (rings === MAP_FAILED) return null;
+  const sqes = sys.mmap(sqesLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (sqes === MAP_FAILED) {
+    sys.munmap(rings, ringsLength);
+    return null;
+  }
+  return { rings, ringsLength, sqes, sqesLength, maps: [[rings, ringsLength], [sqes, sqesLength]] };
+}
+
+/** io_uring_setup with these parameters (and our memory's addresses): the fd (or -errno / -1) and the parameters the kernel filled in. */
+function setup(sys: UringSys, entries: number, cqEntries: number, flags: number, own: OwnRingMemory | null): [number, DataView] {
+  const params = new Uint8Array(IO_URING_PARAMS_SIZE);
+  const view = new DataView(params.buffer);
+  view.setUint32(PARAMS_FLAGS_OFFSET, flags, true);
+  view.setUint32(PARAMS_CQ_ENTRIES_OFFSET, cqEntries, true);
+  if (own !== null) {
+    view.setBigUint64(PARAMS_SQ_OFF_OFFSET + SQOFF_USER_ADDR, own.sqes, true);
+    view.setBigUint64(PARAMS_CQ_OFF_OFFSET + CQOFF_USER_ADDR, own.rings, true);
+  }
+  return [sys.io_uring_setup(entries, params), view];
+}
 
 /**
  * One io_uring instance. Not thread-safe: with SINGLE_ISSUER only the
@@ -228,7 +283,7 @@ export class Ring {
   #argTimeout = -1;
   #argMinWait = 0;
 
-  private constructor(sys: UringSys, fd: number, params: DataView, flags: number) {
+  private constructor(sys: UringSys, fd: number, params: DataView, flags: number, own: OwnRingMemory | null) {
     this.#sys = sys;
     this.fd = fd;
     this.flags = flags;
@@ -239,12 +294,22 @@ export class Ring {
     const cqOff = (field: number): number => params.getUint32(PARAMS_CQ_OFF_OFFSET + field, true);
     const sqSize = sqOff(SQOFF_ARRAY) + this.sqEntries * 4;
     const cqSize = cqOff(CQOFF_CQES) + this.cqEntries * IO_URING_CQE_SIZE;
-    // Since 5.4 (FEAT_SINGLE_MMAP) both rings live in one mapping.
-    const single = (this.features & IORING_FEAT_SINGLE_MMAP) !== 0;
-    const sqLen = single ? Math.max(sqSize, cqSize) : sqSize;
-    const sqBuf = this.#map(sqLen, IORING_OFF_SQ_RING);
-    const cqBuf = single ? sqBuf : this.#map(cqSize, IORING_OFF_CQ_RING);
-    const sqeBuf = this.#map(this.sqEntries * IO_URING_SQE_SIZE, IORING_OFF_SQES);
+    let sqBuf: ArrayBuffer;
+    let cqBuf: ArrayBuffer;
+    let sqeBuf: ArrayBuffer;
+    if (own !== null) {
+      // Our memory (NO_MMAP): both rings in one block, the SQEs in another.
+      this.#maps.push(...own.maps);
+      sqBuf = cqBuf = sys.view(own.rings, own.ringsLength);
+      sqeBuf = sys.view(own.sqes, own.sqesLength);
+    } else {
+      // Since 5.4 (FEAT_SINGLE_MMAP) both rings live in one mapping.
+      const single = (this.features & IORING_FEAT_SINGLE_MMAP) !== 0;
+      const sqLen = single ? Math.max(sqSize, cqSize) : sqSize;
+      sqBuf = this.#map(sqLen, IORING_OFF_SQ_RING);
+      cqBuf = single ? sqBuf : this.#map(cqSize, IORING_OFF_CQ_RING);
+      sqeBuf = this.#map(this.sqEntries * IO_URING_SQE_SIZE, IORING_OFF_SQES);
+    }
     const scratchLen = PAGE;
     this.#scratch = this.#mapAnon(scratchLen);
     this.#scratchView = new DataView(sys.view(this.#scratch, scratchLen));
@@ -307,26 +372,44 @@ export class Ring {
     const entries = options.entries ?? 256;
     const cqEntries = options.cqEntries ?? entries * 4;
     const flags = (options.flags ?? DEFAULT_SETUP_FLAGS) | IORING_SETUP_CQSIZE;
-    const params = new Uint8Array(IO_URING_PARAMS_SIZE);
-    const view = new DataView(params.buffer);
-    view.setUint32(PARAMS_FLAGS_OFFSET, flags, true);
-    view.setUint32(PARAMS_CQ_ENTRIES_OFFSET, cqEntries, true);
-    const fd = sys.io_uring_setup(entries, params);
-    if (fd < 0) {
-      const errno = errnoOf(sys, fd);
-      if (errno === EPERM || errno === ENOSYS || (errno === EINVAL && options.flags === undefined)) {
-        throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: ${setupFailure(errno, readDisabled())}`);
-      }
-      throw new SyscallError(errno, 'io_uring_setup');
+    // First with the rings in our own memory (IORING_SETUP_NO_MMAP): then
+    // nothing but the fd holds the ring, so when a worker thread ends
+    // without close() and its fds are closed, the ring goes, and with it
+    // every request it had in flight and the sockets they held. With the
+    // kernel's mappings instead, the mappings (which outlive the thread)
+    // would keep it all alive until the process ends. A kernel that
+    // refuses it (EINVAL: before 6.5, or 6.5-6.12 wanting one huge page)
+    // gets the mappings.
+    const own = options.ownMemory === false ? null : ownRingMemory(sys, entries, cqEntries);
+    if (own !== null) {
+      const [fd, view] = setup(sys, entries, cqEntries, flags | IORING_SETUP_NO_MMAP, own);
+      if (fd >= 0) return Ring.#opened(sys, fd, view, flags | IORING_SETUP_NO_MMAP, own);
+      for (const [addr, len] of own.maps) sys.munmap(addr, len);
+      if (errnoOf(sys, fd) !== EINVAL) Ring.#failed(sys, fd, options);
     }
+    const [fd, view] = setup(sys, entries, cqEntries, flags, null);
+    if (fd < 0) Ring.#failed(sys, fd, options);
+    return Ring.#opened(sys, fd, view, flags, null);
+  }
+
+  static #failed(sys: UringSys, fd: number, options: RingOptions): never {
+    const errno = errnoOf(sys, fd);
+    if (errno === EPERM || errno === ENOSYS || (errno === EINVAL && options.flags === undefined)) {
+      throw new CodedError('ERR_URING_UNAVAILABLE', `io_uring unavailable: ${setupFailure(errno, readDisabled())}`);
+    }
+    throw new SyscallError(errno, 'io_uring_setup');
+  }
+
+  static #opened(sys: UringSys, fd: number, view: DataView, flags: number, own: OwnRingMemory | null): Ring {
     try {
-      const ring = new Ring(sys, fd, view, flags);
+      const ring = new Ring(sys, fd, view, flags, own);
       // In a worker: closed when the thread ends, even on terminate(); the
       // kernel then cancels what the ring still had in flight.
       closeAtThreadExit(fd);
       return ring;
     } catch (err) {
       sys.close(fd);
+      if (own !== null) for (const [addr, len] of own.maps) sys.munmap(addr, len);
       throw err;
     }
   }

@@ -13,10 +13,10 @@ const backends: ProactorBackend[] = support.ok ? ['io_uring', 'epoll'] : ['epoll
 if (!support.ok) t.comment(`io_uring unavailable on kernel ${support.kernel}: ${support.reason}; io_uring tests skipped`);
 
 /** A child running `fixture` with the proactor's automatic choice, on io_uring or forced onto epoll. */
-async function runFixture(fixture: string, backend: ProactorBackend): Promise<RunResult> {
+async function runFixture(fixture: string, backend: ProactorBackend, args: string[] = []): Promise<RunResult> {
   const path = new URL(`../fixtures/${fixture}`, import.meta.url).pathname;
   const env = backend === 'epoll' ? { [NO_URING_ENV]: '1' } : {};
-  return runNode([...process.execArgv, path], { cwd: process.cwd(), timeoutMs: 60_000, env });
+  return runNode([...process.execArgv, path, ...args], { cwd: process.cwd(), timeoutMs: 60_000, env });
 }
 
 for (const backend of backends) {
@@ -25,6 +25,17 @@ for (const backend of backends) {
     t.equal(res.code, 0, res.stderr);
     t.equal(res.stdout.trim(), `survived ${backend}`);
   });
+
+  for (const how of ['exit', 'terminate'] as const) {
+    t.test(`${backend}: a worker that ends by ${how} without close(): its connection's client sees the end, no hang`, async (t) => {
+      const res = await runFixture('uring-worker-exit-peers.ts', backend, [how]);
+      t.equal(res.code, 0, res.stderr);
+      const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}');
+      t.equal(out.backend, backend);
+      t.equal(out.echoed, 'ping', 'the worker served before it ended');
+      t.ok(out.ended === 'end' || out.ended === 'reset', `the client saw the stream end (${out.ended}), not a connection left open`);
+    });
+  }
 
   t.test(`${backend}: Ctrl-C ends a blocking run() with a KeyboardInterrupt once interrupts are enabled`, async (t) => {
     const res = await runFixture('proactor-interrupt.ts', backend);

@@ -3,11 +3,11 @@
 // ring, and the forced fallback. Skipped (with the reason) where io_uring
 // cannot be used.
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { NO_URING_ENV, Ring, uringSupport } from '../../lib/uring/ring.js';
 import { BufferRing, bufferId } from '../../lib/uring/buffer-ring.js';
-import { IORING_CQE_F_BUFFER, IORING_CQE_F_MORE } from '../../lib/sys/uring-constants.js';
+import { IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, IORING_SETUP_NO_MMAP } from '../../lib/sys/uring-constants.js';
 import { socketpair } from '../../lib/socket/index.js';
 
 const support = uringSupport();
@@ -48,6 +48,25 @@ if (!support.ok) {
     ring.close();
     t.throws(() => ring.sqe(), { code: 'ERR_URING_CLOSED' });
     t.throws(() => ring.submit(), { code: 'ERR_URING_CLOSED' });
+  });
+
+  t.test('the rings in our own memory (IORING_SETUP_NO_MMAP) or in the kernel\'s mappings: both run; ours leave no mapping of the ring fd', async (t) => {
+    const ringMaps = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('io_uring')).length;
+    const before = ringMaps();
+    for (const ownMemory of [true, false]) {
+      const ring = Ring.open({ entries: 8, ownMemory });
+      const own = (ring.flags & IORING_SETUP_NO_MMAP) !== 0;
+      if (!ownMemory) t.notOk(own, 'ownMemory: false maps the kernel\'s rings');
+      else t.comment(own ? 'this kernel took our memory' : 'this kernel refused NO_MMAP: the kernel\'s mappings instead');
+      t.equal(ringMaps() - before, own ? 0 : 2, own ? 'no mapping of the ring fd' : 'the rings (one mapping since 5.4) and the SQEs are mapped from the ring fd');
+      for (let i = 0; i < 6; i++) ring.prepNop(i);
+      t.equal(ring.submit(6), 6);
+      const got: number[] = [];
+      ring.reap((ud) => got.push(ud));
+      t.same(got, [0, 1, 2, 3, 4, 5], `NOPs round trip (${own ? 'our memory' : 'mappings'})`);
+      ring.close();
+      t.equal(ringMaps(), before, 'closed: nothing of it left in the address space');
+    }
   });
 
   t.test('NOPs round trip with their user data, 64-bit values intact', async (t) => {
