@@ -408,8 +408,10 @@ export class Ring {
       closeAtThreadExit(fd);
       return ring;
     } catch (err) {
+      // The constructor has unmapped what it mapped, `own` included (its
+      // blocks are in #maps from the start): unmapping again could hit a
+      // range another thread has mapped since.
       sys.close(fd);
-      if (own !== null) for (const [addr, len] of own.maps) sys.munmap(addr, len);
       throw err;
     }
   }
