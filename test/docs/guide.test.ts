@@ -163,11 +163,15 @@ interface Running {
 
 function start(code: string, env: NodeJS.ProcessEnv): Running {
   const child = spawn('bash', ['-c', toRunnable(code)], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each stream on its own: the lines are matched in any order, and a
+  // stderr line written in two pieces (strace's, under load) must not get
+  // a stdout line spliced into its middle.
   let out = '';
+  let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<void>((done) => child.on('close', () => done()));
-  return { child, output: () => out, exited };
+  return { child, output: () => (err === '' ? out : out === '' ? err : `${out}\n${err}`), exited };
 }
 
 function killGroup(r: Running, signal: NodeJS.Signals): void {
