@@ -13,9 +13,28 @@
  * worker ends (koffi's handles must not outlive their worker: NOTES.md).
  */
 
+import { isMainThread } from 'node:worker_threads';
 import type { FdWatcher, Libc } from '../sys/libc.js';
 
 const READABLE = { readable: true, writable: false };
+
+// A worker that calls process.exit() stops its JavaScript at once, but
+// libuv may still run the rest of that loop iteration: a watch whose fd
+// became readable in the same batch as the message that led to the exit
+// would then call into the stopped JavaScript, and koffi makes that fatal
+// for the whole process. 'exit' listeners run before the stop: disarm
+// every armed watch there. (terminate() runs no listener; there the watch
+// is only armed while the thread is idle, as above.)
+const armed = new Set<ReadyWatch>();
+let exitHooked = false;
+
+function hookExit(): void {
+  if (exitHooked || isMainThread) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const w of armed) w.disarm();
+  });
+}
 
 /** The watch of one fd for an engine's Node-loop mode. */
 export class ReadyWatch {
@@ -41,6 +60,10 @@ export class ReadyWatch {
   arm(): void {
     if (this.#armed) return;
     this.#armed = true;
+    if (!isMainThread) {
+      armed.add(this);
+      hookExit();
+    }
     if (this.#watcher === null) this.#watcher = this.#watch(this.#fd, true, false, this.#fire);
     else this.#watcher.start(READABLE, this.#fire);
   }
@@ -49,6 +72,7 @@ export class ReadyWatch {
   disarm(): void {
     if (!this.#armed) return;
     this.#armed = false;
+    armed.delete(this);
     this.#watcher?.stop();
   }
 
