@@ -29,7 +29,7 @@ const armed = new Set<ReadyWatch>();
 let exitHooked = false;
 
 function hookExit(): void {
-  if (exitHooked || isMainThread) return;
+  if (exitHooked) return;
   exitHooked = true;
   process.once('exit', () => {
     for (const w of armed) w.disarm();

@@ -180,8 +180,6 @@ interface OwnRingMemory {
   ringsLength: number;
   sqes: bigint;
   sqesLength: number;
-  /** [address, length] of each anonymous mapping, for munmap. */
-  maps: Array<[bigint, number]>;
 }
 
 const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -207,8 +205,11 @@ function ownRingMemory(sys: UringSys, entries: number, cqEntries: number): OwnRi
     sys.munmap(rings, ringsLength);
     return null;
   }
-  return { rings, ringsLength, sqes, sqesLength, maps: [[rings, ringsLength], [sqes, sqesLength]] };
+  return { rings, ringsLength, sqes, sqesLength };
 }
+
+/** The [address, length] of each block of `own`, for munmap. */
+const ownBlocks = (own: OwnRingMemory): Array<[bigint, number]> => [[own.rings, own.ringsLength], [own.sqes, own.sqesLength]];
 
 /** io_uring_setup with these parameters (and our memory's addresses): the fd (or -errno / -1) and the parameters the kernel filled in. */
 function setup(sys: UringSys, entries: number, cqEntries: number, flags: number, own: OwnRingMemory | null): [number, DataView] {
@@ -299,7 +300,7 @@ export class Ring {
     let sqeBuf: ArrayBuffer;
     if (own !== null) {
       // Our memory (NO_MMAP): both rings in one block, the SQEs in another.
-      this.#maps.push(...own.maps);
+      this.#maps.push(...ownBlocks(own));
       sqBuf = cqBuf = sys.view(own.rings, own.ringsLength);
       sqeBuf = sys.view(own.sqes, own.sqesLength);
     } else {
@@ -378,14 +379,14 @@ export class Ring {
     // every request it had in flight and the sockets they held. With the
     // kernel's mappings instead, the mappings (which outlive the thread)
     // would keep it all alive until the process ends. A kernel that
-    // refuses it (EINVAL: before 6.5, or 6.5-6.12 wanting one huge page)
-    // gets the mappings.
+    // refuses it (EINVAL: before 6.5, or one that takes only a huge page)
+    // gets the mappings; so does any other failure of this first try,
+    // whose cause the second one then reports.
     const own = options.ownMemory === false ? null : ownRingMemory(sys, entries, cqEntries);
     if (own !== null) {
       const [fd, view] = setup(sys, entries, cqEntries, flags | IORING_SETUP_NO_MMAP, own);
       if (fd >= 0) return Ring.#opened(sys, fd, view, flags | IORING_SETUP_NO_MMAP, own);
-      for (const [addr, len] of own.maps) sys.munmap(addr, len);
-      if (errnoOf(sys, fd) !== EINVAL) Ring.#failed(sys, fd, options);
+      for (const [addr, len] of ownBlocks(own)) sys.munmap(addr, len);
     }
     const [fd, view] = setup(sys, entries, cqEntries, flags, null);
     if (fd < 0) Ring.#failed(sys, fd, options);
