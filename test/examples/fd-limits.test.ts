@@ -80,6 +80,9 @@ const PROGRAMS: Program[] = [
   { name: 'multiconn-server', args: ['--quiet', '--backlog', '128', '--async'], talk: ECHO },
   { name: 'multiconn-server', args: ['--quiet', '--backlog', '128', '--backend', 'select'], talk: ECHO },
   { name: 'multiconn-server', args: ['--quiet', '--backlog', '128', '--backend', 'poll', '--async'], talk: ECHO },
+  // The completion engine: its multishot accept ends with EMFILE and is re-armed after the pause.
+  { name: 'app-server', args: ['--quiet', '--backlog', '128', '--engine', 'uring'], talk: APP },
+  { name: 'multiconn-server', args: ['--quiet', '--backlog', '128', '--engine', 'uring'], talk: ECHO },
 ];
 
 /** The programs that call select() themselves or run on `--backend select`. */
@@ -92,7 +95,7 @@ const SELECT_PROGRAMS: Program[] = [
   { name: 'multiconn-server', args: ['--quiet', '--backlog', '1024', '--backend', 'select'], talk: ECHO },
 ];
 
-const label = (p: Program): string => [p.name, ...p.args.filter((a) => a === '--async' || a === 'select' || a === 'poll')].join(' ');
+const label = (p: Program): string => [p.name, ...p.args.filter((a) => a === '--async' || a === 'select' || a === 'poll' || a === 'uring')].join(' ');
 
 /** Start `program` under `prlimit --nofile=N:N` on 127.0.0.1 port 0; its port once it listens. */
 async function start(t: Test, p: Program, nofile: number): Promise<{ proc: Proc; port: number }> {
