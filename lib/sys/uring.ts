@@ -36,6 +36,12 @@ export interface UringSys {
   close(fd: number): number;
 }
 
+/** The page size mmap(2) rounds lengths to (4 KiB on the machines we support). */
+export const PAGE = 4096;
+
+/** `n` bytes rounded up to whole pages: the length to mmap or munmap. */
+export const pageRound = (n: number): number => Math.ceil(n / PAGE) * PAGE;
+
 /** What mmap(2) returns on failure. */
 export const MAP_FAILED = 0xffffffffffffffffn;
 

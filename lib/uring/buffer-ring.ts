@@ -31,12 +31,11 @@ import {
   BUF_REG_BGID_OFFSET, BUF_REG_RING_ADDR_OFFSET, BUF_REG_RING_ENTRIES_OFFSET, BUF_RING_TAIL_OFFSET,
   IO_URING_BUF_REG_SIZE, IO_URING_BUF_SIZE,
 } from '../sys/structs.js';
-import { mapOrThrow } from '../sys/uring.js';
+import { mapOrThrow, pageRound } from '../sys/uring.js';
 import { outOfRange } from '../errors.js';
 import type { Ring } from './ring.js';
 
 const TWO_32 = 4294967296;
-const PAGE = 4096;
 /** Recycles without a starved receive after which the window halves. */
 const CALM = 16384;
 
@@ -97,8 +96,8 @@ export class BufferRing {
     this.count = count;
     this.size = size;
     this.#mask = count - 1;
-    this.#ringLen = Math.ceil((count * IO_URING_BUF_SIZE) / PAGE) * PAGE;
-    this.#bufLen = Math.ceil((count * size) / PAGE) * PAGE;
+    this.#ringLen = pageRound(count * IO_URING_BUF_SIZE);
+    this.#bufLen = pageRound(count * size);
     const map = (len: number): bigint => {
       return mapOrThrow(sys, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     };

@@ -36,7 +36,7 @@ import {
   PARAMS_SQ_OFF_OFFSET, PROBE_OP_FLAGS_OFFSET, SQOFF_ARRAY, SQOFF_HEAD, SQOFF_RING_MASK,
   SQOFF_TAIL, SQOFF_USER_ADDR, CQOFF_USER_ADDR,
 } from '../sys/structs.js';
-import { MAP_FAILED, mapOrThrow, uringSys, type UringSys } from '../sys/uring.js';
+import { MAP_FAILED, PAGE, mapOrThrow, pageRound, uringSys, type UringSys } from '../sys/uring.js';
 import { isMainThread } from 'node:worker_threads';
 import { closeAtThreadExit, keepAtThreadExit } from '../sys/libc.js';
 import { check, errnoOf } from '../sys/check.js';
@@ -54,7 +54,6 @@ const REQUIRED_OPS: Array<[number, string]> = [
 ];
 
 const TWO_32 = 4294967296;
-const PAGE = 4096;
 // Where prepTimeout's struct __kernel_timespec lives in the scratch page
 // (after the EXT_ARG argument and its timespec).
 const TIMER_TS_OFFSET = 64;
@@ -183,7 +182,6 @@ interface OwnRingMemory {
 }
 
 const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-const pages = (n: number): number => Math.ceil(n / PAGE) * PAGE;
 
 /**
  * Anonymous memory for a ring of `entries` SQEs and `cqEntries` CQEs (the
@@ -195,8 +193,8 @@ function ownRingMemory(sys: UringSys, entries: number, cqEntries: number): OwnRi
   if (!Number.isInteger(entries) || !Number.isInteger(cqEntries) || entries < 1 || cqEntries < 1) return null;
   const sq = nextPowerOfTwo(entries);
   const cq = nextPowerOfTwo(cqEntries);
-  const ringsLength = pages(PAGE + cq * IO_URING_CQE_SIZE + sq * 4);
-  const sqesLength = pages(sq * IO_URING_SQE_SIZE);
+  const ringsLength = pageRound(PAGE + cq * IO_URING_CQE_SIZE + sq * 4);
+  const sqesLength = pageRound(sq * IO_URING_SQE_SIZE);
   // Without it, the kernel's mappings (which fail the same way if memory is short).
   const rings = sys.mmap(ringsLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (rings === MAP_FAILED) return null;
@@ -418,7 +416,7 @@ export class Ring {
   }
 
   #map(length: number, offset: number): ArrayBuffer {
-    const len = Math.ceil(length / PAGE) * PAGE;
+    const len = pageRound(length);
     return this.#sys.view(this.#mapped(len, MAP_SHARED | MAP_POPULATE, this.fd, offset), len);
   }
 

@@ -7,7 +7,7 @@
 
 import { SyscallError } from '../errors.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../sys/uring-constants.js';
-import { mapOrThrow, type UringSys } from '../sys/uring.js';
+import { mapOrThrow, pageRound, type UringSys } from '../sys/uring.js';
 
 /** One chunk: its address and a view of its bytes. */
 export interface SendChunk {
@@ -25,7 +25,7 @@ export class SendArena {
 
   constructor(sys: UringSys, chunkSize: number, perSlab = 64) {
     this.#sys = sys;
-    this.chunkSize = Math.ceil(chunkSize / 4096) * 4096;
+    this.chunkSize = pageRound(chunkSize);
     this.#perSlab = perSlab;
   }
 

@@ -168,17 +168,6 @@ async function askUntilServed(port: number, talk: Talk, ms: number): Promise<str
   return last;
 }
 
-/** cpuTicks(), or, when the process is gone, an error that says how it ended and what it printed. */
-async function ticksOf(proc: Proc): Promise<number> {
-  try {
-    return cpuTicks(proc.pid);
-  } catch (err) {
-    const end = await Promise.race([proc.exited, sleep(2000).then(() => null)]);
-    const how = end === null ? `unreadable: ${(err as Error).message}` : `exited (code ${end.code}, signal ${end.signal})`;
-    throw new Error(`the server ${how}; stdout ${JSON.stringify(proc.out().slice(-500))} stderr ${JSON.stringify(proc.err().slice(-1500))}`);
-  }
-}
-
 const lineCount = (proc: Proc): number => (proc.out() + proc.err()).split('\n').filter((l) => l.trim() !== '').length;
 
 t.test('every server program under 64 fds with 200 clients: alive, no spin, bounded output, serves again', { skip: hasPrlimit ? false : 'prlimit is not installed', timeout: 180_000 }, async (t) => {
@@ -189,10 +178,10 @@ t.test('every server program under 64 fds with 200 clients: alive, no spin, boun
       const before = lineCount(proc);
       const clients = await flood(port, p.clients ?? 200, 3000);
       await sleep(700); // let it run into the limit
-      const cpu0 = await ticksOf(proc);
+      const cpu0 = await cpuTicks(proc);
       const lines0 = lineCount(proc);
       await sleep(2000);
-      const cpu = (await ticksOf(proc)) - cpu0; // clock ticks: 100 per second
+      const cpu = (await cpuTicks(proc)) - cpu0; // clock ticks: 100 per second
       const lines = lineCount(proc) - lines0;
       t.equal(proc.child.exitCode, null, `still running (stderr ${JSON.stringify(proc.err().slice(-500))})`);
       t.ok(cpu < 60, `little CPU while saturated: ${cpu} ticks in 2 s (a spinning loop uses ~200)`);

@@ -134,9 +134,9 @@ t.test('multi-thread-server: a thread per client; SIGINT ends the workers servin
 t.test('nonblocking-server: spins without --sleep, and says so on exit', async (t) => {
   const { proc, base } = await startServer(t, 'nonblocking-server');
   await sleep(200);
-  const before = cpuTicks(proc.pid);
+  const before = await cpuTicks(proc);
   await sleep(1000);
-  const used = cpuTicks(proc.pid) - before;
+  const used = (await cpuTicks(proc)) - before;
   t.ok(used > 15, `polling with no client at all still burns CPU (${used} ticks in 1 s)`);
   await interrupt(t, proc, base);
   t.match(proc.out(), /^\d+ rounds of polling, 0 of them found something to do$/m);

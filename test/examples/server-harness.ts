@@ -152,8 +152,22 @@ export async function settleFds(pid: number, n: number, ms = 10_000): Promise<nu
   return count;
 }
 
-/** CPU time (user + system) of a process, in clock ticks (1/100 s). */
-export function cpuTicks(pid: number): number {
+/**
+ * CPU time (user + system) of a spawned process, in clock ticks (1/100 s).
+ * When the process is gone, rejects with how it ended and what it printed.
+ */
+export async function cpuTicks(proc: Proc): Promise<number> {
+  try {
+    return pidCpuTicks(proc.pid);
+  } catch (err) {
+    const end = await Promise.race([proc.exited, sleep(2000).then(() => null)]);
+    const how = end === null ? `unreadable: ${(err as Error).message}` : `exited (code ${end.code}, signal ${end.signal})`;
+    throw new Error(`process ${proc.pid} ${how}; stdout ${JSON.stringify(proc.out().slice(-500))} stderr ${JSON.stringify(proc.err().slice(-1500))}`);
+  }
+}
+
+/** CPU time (user + system) of process `pid`, in clock ticks (1/100 s), from /proc/PID/stat. */
+export function pidCpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);

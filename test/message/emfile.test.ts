@@ -4,17 +4,12 @@
 // RLIMIT_NOFILE.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Socket, AF_INET, SOCK_STREAM } from '../../lib/socket/index.js';
+import { pidCpuTicks } from '../examples/server-harness.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/emfile-server.ts', import.meta.url));
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 t.test('EMFILE pauses accepting without spinning, then accepting resumes', async (t) => {
   const child = spawn(process.execPath, [...process.execArgv, fixture, '4'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -54,9 +49,9 @@ t.test('EMFILE pauses accepting without spinning, then accepting resumes', async
   }
   const paused = await next('paused');
   t.equal(paused.code, 'EMFILE');
-  const before = cpuTicks(child.pid!);
+  const before = pidCpuTicks(child.pid!);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const used = cpuTicks(child.pid!) - before;
+  const used = pidCpuTicks(child.pid!) - before;
   t.ok(used < 40, `the server idles while out of fds (${used} ticks of CPU in 1 s)`);
   child.stdin!.write('stats\n');
   const s1 = await next('stats');
