@@ -247,8 +247,12 @@ class StaticServer {
         this.#dealWithRequest(conn, result);
         added++;
       }
+      // Stopped by the queue limit, not by a lack of whole requests: once the
+      // queue drains, answer on. Pipelined requests already read wait in the
+      // parser, and no EPOLLIN would come for them.
+      const full = conn.out.length >= MAX_QUEUED;
       const drained = this.#flush(conn);
-      if (added === 0 || !drained) return;
+      if (!drained || (added === 0 && !full)) return;
     }
   }
 
